@@ -1,0 +1,196 @@
+// The arbiter: binds the sockets, then supervises the workers from one loop. Master only.
+import type { Config } from '../config/registry.js';
+import { ExitCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { WorkerMessage } from '../ipc/messages.js';
+import { bindAll, closeAll, type Listener } from './listeners.js';
+import { Pidfile } from './pidfile.js';
+import { SignalQueue, type MasterSignal } from './signal-queue.js';
+import { WorkerHandle } from './worker-handle.js';
+import { CrashBackoff } from './crash-backoff.js';
+
+/** running: serving. stopping: graceful stop. quitting: quick stop. halted: the loop is done. */
+type ArbiterState = 'running' | 'stopping' | 'quitting' | 'halted';
+
+export class Arbiter {
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #version: string;
+  readonly #signals = new SignalQueue();
+  readonly #workers = new Map<number, WorkerHandle>();
+  readonly #backoff = new CrashBackoff();
+  #listeners: Listener[] = [];
+  #pidfile: Pidfile | null = null;
+  #state: ArbiterState = 'running';
+  #exitCode: number = ExitCode.OK;
+  #target: number;
+  #nextId = 1;
+  #startedAt = Date.now();
+  #ready = false;
+  #stopDeadline = Infinity;
+  #dead: Array<{ worker: WorkerHandle; code: number | null; signal: NodeJS.Signals | null }> = [];
+
+  constructor(config: Config, log: Logger, version: string) {
+    this.#config = config;
+    this.#log = log;
+    this.#version = version;
+    this.#target = config.workers;
+  }
+
+  /** Serves until stopped; resolves with the process exit code. */
+  async run(): Promise<number> {
+    await this.#start();
+    while (this.#state !== 'halted') {
+      const signals = await this.#signals.wait(this.#tickMs());
+      for (const sig of signals) this.#handleSignal(sig);
+      this.#killStaleWorkers();
+      this.#reapWorkers();
+      this.#manageWorkers();
+    }
+    this.#cleanup();
+    return this.#exitCode;
+  }
+
+  async #start(): Promise<void> {
+    this.#log.info(`Starting corral ${this.#version}`);
+    this.#listeners = await bindAll(this.#config.bind, this.#log);
+    if (this.#config.pid) {
+      this.#pidfile = new Pidfile(this.#config.pid);
+      this.#pidfile.create(process.pid);
+    }
+    this.#signals.install();
+    for (const l of this.#listeners) this.#log.info(`Listening at: ${l.url} (${process.pid})`);
+    this.#log.info(`Using worker: ${this.#config.workerClass}`);
+    this.#manageWorkers();
+  }
+
+  #tickMs(): number {
+    const t = this.#config.timeout;
+    return t > 0 ? Math.min(1000, Math.max(50, (t * 1000) / 4)) : 1000;
+  }
+
+  #handleSignal(sig: MasterSignal): void {
+    switch (sig) {
+      case 'SIGTERM':
+        return this.#stop(true, 'Handling signal: term');
+      case 'SIGINT':
+      case 'SIGQUIT':
+        return this.#stop(false, `Handling signal: ${sig.slice(3).toLowerCase()}`);
+      case 'SIGTTIN':
+        this.#target += 1;
+        return this.#log.info(`Handling signal: ttin; workers: ${this.#target}`);
+      case 'SIGTTOU':
+        this.#target = Math.max(1, this.#target - 1);
+        return this.#log.info(`Handling signal: ttou; workers: ${this.#target}`);
+      case 'SIGUSR1':
+        this.#log.info('Handling signal: usr1; reopening log files');
+        return this.#log.reopen();
+    }
+  }
+
+  /** Graceful: workers finish in-flight requests within graceful-timeout. Quick: workers exit now. */
+  #stop(graceful: boolean, why: string, exitCode?: number): void {
+    if (exitCode !== undefined && this.#exitCode === ExitCode.OK) this.#exitCode = exitCode;
+    if (this.#state === 'quitting' || (this.#state === 'stopping' && graceful)) return;
+    this.#log.info(why);
+    this.#state = graceful ? 'stopping' : 'quitting';
+    this.#stopDeadline = Date.now() + this.#config.gracefulTimeout * 1000;
+    for (const w of this.#workers.values()) {
+      w.state = 'stopping';
+      w.kill(graceful ? 'SIGTERM' : 'SIGQUIT');
+    }
+  }
+
+  /** A worker whose event loop sent no heartbeat for `timeout` seconds is stuck: kill it. */
+  #killStaleWorkers(): void {
+    const now = Date.now();
+    if (this.#state !== 'running') {
+      if (now < this.#stopDeadline) return;
+      for (const w of this.#workers.values()) {
+        this.#log.warning(`Worker (pid:${w.pid}) did not stop within the graceful timeout; killing it`);
+        w.kill('SIGKILL');
+      }
+      this.#stopDeadline = Infinity;
+      return;
+    }
+    if (this.#config.timeout <= 0) return;
+    for (const w of this.#workers.values()) {
+      if (w.state === 'stopping' || w.silentFor(now) < this.#config.timeout) continue;
+      this.#log.critical(`WORKER TIMEOUT (pid: ${w.pid})`);
+      w.state = 'stopping';
+      w.kill('SIGKILL');
+    }
+  }
+
+  /** Spawns or culls workers to the target count; ends the loop once a stop has reaped everyone. */
+  #manageWorkers(): void {
+    if (this.#state !== 'running') {
+      if (this.#workers.size === 0) this.#state = 'halted';
+      return;
+    }
+    const live = [...this.#workers.values()].filter((w) => w.state !== 'stopping');
+    for (const w of live.slice(this.#target)) {
+      this.#log.info(`Stopping worker (pid:${w.pid}): more workers than wanted`);
+      w.state = 'stopping';
+      w.kill('SIGTERM');
+    }
+    const missing = this.#target - live.length;
+    if (missing <= 0) return;
+    const wait = this.#backoff.delayMs(Date.now());
+    if (wait > 0) return this.#signals.wakeAfter(wait);
+    for (let i = 0; i < missing; i++) this.#spawnWorker();
+  }
+
+  #spawnWorker(): void {
+    const worker = new WorkerHandle(this.#nextId++, this.#config, this.#listeners, {
+      onMessage: (w, msg) => this.#onMessage(w, msg),
+      onExit: (w, code, signal) => {
+        this.#dead.push({ worker: w, code, signal });
+        this.#signals.wake();
+      },
+    });
+    this.#workers.set(worker.pid, worker);
+    this.#log.info(`Booting worker with pid: ${worker.pid}`);
+  }
+
+  #onMessage(worker: WorkerHandle, msg: WorkerMessage): void {
+    if (msg.type !== 'corral:booted') return;
+    worker.bootedAt = Date.now();
+    if (worker.state === 'booting') worker.state = 'running';
+    this.#log.debug(`Worker (pid:${worker.pid}) booted: ${msg.app}`);
+    if (!this.#ready && [...this.#workers.values()].filter((w) => w.isBooted()).length >= this.#target) {
+      this.#ready = true;
+      this.#log.info(`Ready: ${this.#target} worker(s) serving ${msg.app} (started in ${Date.now() - this.#startedAt} ms)`);
+    }
+  }
+
+  #reapWorkers(): void {
+    for (const { worker, code, signal } of this.#dead.splice(0)) this.#reapWorker(worker, code, signal);
+  }
+
+  /** Logs why a worker exited, and halts on boot failures instead of respawning. */
+  #reapWorker(worker: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void {
+    this.#workers.delete(worker.pid);
+    const expected = worker.state === 'stopping';
+    const how = signal ? `was sent ${signal}` : `exited with code ${code}`;
+    if (!worker.isBooted() && (code === ExitCode.WORKER_BOOT_ERROR || code === ExitCode.APP_LOAD_ERROR)) {
+      const reason = code === ExitCode.APP_LOAD_ERROR ? 'App failed to load.' : 'Worker failed to boot.';
+      this.#log.error(`Worker (pid:${worker.pid}) ${how}`);
+      this.#stop(true, `Shutting down: ${reason}`, code);
+    } else if (expected) {
+      this.#log.info(`Worker exiting (pid: ${worker.pid})`);
+    } else {
+      const hint = signal === 'SIGKILL' ? ' Perhaps out of memory?' : '';
+      const delay = this.#backoff.recordCrash(Date.now(), worker.bootedAt);
+      const respawn = delay > 0 ? `; respawning in ${(delay / 1000).toFixed(1)} s (it keeps crashing)` : '';
+      this.#log.error(`Worker (pid:${worker.pid}) ${how}!${hint}${respawn}`);
+    }
+  }
+
+  #cleanup(): void {
+    this.#signals.uninstall();
+    closeAll(this.#listeners);
+    this.#pidfile?.remove(process.pid);
+    this.#log.info('Shutting down: Master');
+  }
+}

@@ -1,0 +1,123 @@
+// Binds every listening socket before any worker starts, and removes unix socket files on exit. Master only.
+import dns from 'node:dns/promises';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import util from 'node:util';
+import { CorralError } from '../errors.js';
+import { formatAddress, parseBindAddress, type BindAddress } from '../config/bind-address.js';
+import type { Logger } from '../log/logger.js';
+
+/** A libuv TCP or Pipe handle, as node:net keeps it internally. */
+export interface ServerHandle {
+  fd: number;
+  close(cb?: () => void): void;
+  getsockname?(out: Record<string, unknown>): number;
+}
+
+// node:net exports this (cluster uses it) to make a bound, not yet listening, server handle.
+// The master only binds: it never listens, so it never accepts; the first worker's listen() puts the
+// socket into LISTEN state, and the master's copy keeps the queue alive while workers come and go.
+type CreateServerHandle = (
+  address: string | null,
+  port: number,
+  addressType: number,
+  fd?: number,
+  flags?: number,
+) => ServerHandle | number;
+const createServerHandle = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+
+export interface Listener {
+  address: BindAddress;
+  /** The address as it reads in logs, with the real port when bound to port 0. */
+  url: string;
+  handle: ServerHandle;
+}
+
+/** Binds all addresses or throws a CorralError naming the first that failed (closing the rest). */
+export async function bindAll(addresses: readonly string[], log: Logger): Promise<Listener[]> {
+  const bound: Listener[] = [];
+  try {
+    for (const raw of addresses) bound.push(await bindOne(parseBindAddress(raw), log));
+  } catch (err) {
+    closeAll(bound);
+    throw err;
+  }
+  return bound;
+}
+
+async function bindOne(address: BindAddress, log: Logger): Promise<Listener> {
+  if (address.kind === 'fd') return { address, url: formatAddress(address), handle: check(createServerHandle(null, -1, -1, address.fd), address) };
+  if (address.kind === 'unix') {
+    const full = path.resolve(address.path);
+    await removeStaleSocket(full, address, log);
+    const resolved: BindAddress = { kind: 'unix', path: full };
+    return { address: resolved, url: formatAddress(resolved), handle: check(createServerHandle(full, -1, -1), address) };
+  }
+  let host = address.host;
+  let family = net.isIP(host);
+  if (family === 0) {
+    const found = await dns.lookup(host).catch((err: Error) => {
+      throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${formatAddress(address)}: host "${host}" does not resolve (${err.message})`);
+    });
+    [host, family] = [found.address, found.family];
+  }
+  const handle = check(createServerHandle(host, address.port, family), address);
+  const out: Record<string, unknown> = {};
+  handle.getsockname?.(out);
+  const real: BindAddress = { kind: 'tcp', host, port: typeof out.port === 'number' ? out.port : address.port };
+  return { address: real, url: formatAddress(real), handle };
+}
+
+function check(result: ServerHandle | number, address: BindAddress): ServerHandle {
+  if (typeof result !== 'number') return result;
+  const name = util.getSystemErrorName(result);
+  const where = formatAddress(address);
+  const why: Record<string, string> = {
+    EADDRINUSE: 'address already in use (another server is listening there)',
+    EACCES: 'permission denied (ports below 1024 need privileges; unix sockets need a writable directory)',
+    EADDRNOTAVAIL: 'address not available on this machine',
+    EBADF: 'not an open file descriptor',
+    ENOTSOCK: 'not a socket',
+  };
+  throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${where}: ${why[name] ?? name}`);
+}
+
+/** A socket file nobody answers on is left over from a dead server: remove it. A live one is an error. */
+async function removeStaleSocket(file: string, address: BindAddress, log: Logger): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(file);
+  } catch {
+    return;
+  }
+  if (!stat.isSocket()) {
+    throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${formatAddress(address)}: ${file} exists and is not a socket`);
+  }
+  if (await answers(file)) {
+    throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${formatAddress(address)}: address already in use (a live server answers on ${file})`);
+  }
+  fs.unlinkSync(file);
+  log.info(`Removed stale socket file ${file}`);
+}
+
+function answers(file: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect(file);
+    const done = (live: boolean) => {
+      sock.destroy();
+      resolve(live);
+    };
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+    sock.setTimeout(1000, () => done(false));
+  });
+}
+
+/** Closes the master's handles and removes the unix socket files it created. */
+export function closeAll(listeners: readonly Listener[]): void {
+  for (const l of listeners) {
+    l.handle.close();
+    if (l.address.kind === 'unix') fs.rmSync(l.address.path, { force: true });
+  }
+}

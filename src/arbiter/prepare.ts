@@ -1,0 +1,38 @@
+// What the master does between reading the config and starting the arbiter: chdir, env, title, preload. Master only.
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadApp } from '../app/load-app.js';
+import type { Config } from '../config/registry.js';
+import { invalid } from '../config/values.js';
+import { ExitCode } from '../errors.js';
+import { describeError, type Logger } from '../log/logger.js';
+
+/**
+ * Applies --chdir, --env and --name, then loads the app here when asked to (--preload, --check-config).
+ * Resolves with the exit code --check-config reports.
+ */
+export async function prepareMaster(config: Config, log: Logger): Promise<number> {
+  if (config.chdir) {
+    const dir = path.resolve(config.chdir);
+    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw invalid('chdir', config.chdir, 'an existing directory');
+    }
+    process.chdir(dir);
+  }
+  for (const pair of config.env) {
+    const eq = pair.indexOf('=');
+    process.env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  process.title = `corral: master${config.name ? ` [${config.name}]` : ''}`;
+  if (!config.preload && !config.checkConfig) return ExitCode.OK;
+  try {
+    const app = await loadApp(config.app!, { cwd: process.cwd() });
+    if (config.checkConfig) process.stdout.write(`Configuration OK; app: ${app.description}\n`);
+    else log.info(`Preloaded ${app.description}`);
+    return ExitCode.OK;
+  } catch (err) {
+    if (!config.checkConfig) throw err;
+    process.stderr.write(`Error: ${describeError(err)}\n`);
+    return ExitCode.ERROR;
+  }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// The corral command: argv -> Config -> Arbiter. Runs in the master process.
+import fs from 'node:fs';
+import { loadConfig } from './config/load-config.js';
+import { helpText, printConfigText } from './config/describe.js';
+import { Arbiter } from './arbiter/arbiter.js';
+import { prepareMaster } from './arbiter/prepare.js';
+import { CorralError, ExitCode, exitCodeOf } from './errors.js';
+import { describeError, Logger } from './log/logger.js';
+
+const VERSION = (JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function main(argv: string[]): Promise<number> {
+  const resolved = await loadConfig(argv, process.env, process.cwd());
+  if (resolved.help) return print(helpText(VERSION));
+  if (resolved.version) return print(`corral ${VERSION}`);
+  if (resolved.config.printConfig) return print(printConfigText(resolved));
+  const { config } = resolved;
+  if (!config.app) {
+    throw new CorralError('CORRAL_ERR_CLI_USAGE', 'no APP_MODULE given: pass it as an argument (corral app.ts) or set `app` in the config file');
+  }
+  const log = new Logger({ level: config.logLevel, file: config.errorLogfile });
+  const prepared = await prepareMaster(config, log);
+  if (config.checkConfig) return prepared;
+  return new Arbiter(config, log, VERSION).run();
+}
+
+function print(text: string): number {
+  process.stdout.write(text + '\n');
+  return ExitCode.OK;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    // A broken app's message carries its stack; a configuration message is complete as it is.
+    const text = err instanceof CorralError && err.exitCode !== ExitCode.APP_LOAD_ERROR ? err.message : describeError(err);
+    process.stderr.write(`Error: ${text}\n`);
+    process.exitCode = exitCodeOf(err);
+  },
+);

@@ -1,0 +1,52 @@
+// Finds and imports corral.config.{ts,mjs,js} (or -c PATH). Runs in the master (and in workers for hooks).
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CorralError } from '../errors.js';
+
+export const CONFIG_FILE_NAMES = ['corral.config.ts', 'corral.config.mjs', 'corral.config.js'] as const;
+const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
+
+/** The config file to load: `explicit` (must exist) or the first default name in `cwd`, else null. */
+export function findConfigFile(explicit: string | null, cwd: string): string | null {
+  if (explicit) {
+    const full = path.resolve(cwd, explicit);
+    if (!fs.existsSync(full)) {
+      throw new CorralError('CORRAL_ERR_CONFIG_FILE', `config file not found: ${full} (from --config ${explicit})`);
+    }
+    return full;
+  }
+  for (const name of CONFIG_FILE_NAMES) {
+    const full = path.join(cwd, name);
+    if (fs.existsSync(full)) return full;
+  }
+  return null;
+}
+
+/** Imports a config file and returns its settings object (the default export, or the module itself). */
+export async function importConfigFile(file: string): Promise<Record<string, unknown>> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = TS_EXTENSIONS.has(path.extname(file))
+      ? await importTypeScript(file)
+      : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
+  } catch (err) {
+    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    throw new CorralError('CORRAL_ERR_CONFIG_FILE', `could not load config file ${file}:\n${detail}`, { cause: err });
+  }
+  let value = 'default' in mod ? mod.default : mod;
+  if (typeof value === 'function') value = await (value as () => unknown)();
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new CorralError(
+      'CORRAL_ERR_CONFIG_FILE',
+      `config file ${file} must export an object as its default export, e.g. export default defineConfig({ workers: 2 })`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  // tsImport loads TypeScript in its own scope without registering global loader hooks.
+  const { tsImport } = await import('tsx/esm/api');
+  return (await tsImport(pathToFileURL(file).href, import.meta.url)) as Record<string, unknown>;
+}

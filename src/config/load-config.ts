@@ -1,0 +1,118 @@
+// Resolves the effective configuration from defaults, config file, environment and arguments. Runs in the master.
+import { CorralError } from '../errors.js';
+import { parseArgs, splitShellWords, type ParsedArgs } from './cli-args.js';
+import { findConfigFile, importConfigFile } from './config-file.js';
+import { SETTINGS, SETTINGS_BY_NAME, type Config } from './registry.js';
+import { envName, type Setting, type Source } from './types.js';
+import { BadValue, invalid, nearest } from './values.js';
+
+export interface ResolvedConfig {
+  config: Config;
+  sources: Record<string, Source>;
+  configFile: string | null;
+  help: boolean;
+  version: boolean;
+}
+
+/** Applies one raw value, turning a BadValue into a message that names the setting as the user wrote it. */
+function apply(s: Setting, raw: unknown, shownAs: string, from: string): unknown {
+  try {
+    return s.parse(raw);
+  } catch (err) {
+    if (err instanceof BadValue) throw invalid(shownAs, raw, err.message, from);
+    throw err;
+  }
+}
+
+/**
+ * Resolves settings with this precedence: defaults < config file < CORRAL_<SETTING> environment
+ * variables < CORRAL_CMD_ARGS < command line.
+ */
+export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<ResolvedConfig> {
+  const cli = parseArgs(argv, 'command line');
+  const cmdArgs = parseArgs(splitShellWords(env.CORRAL_CMD_ARGS ?? ''), 'CORRAL_CMD_ARGS');
+  const values: Record<string, unknown> = {};
+  const sources: Record<string, Source> = {};
+
+  for (const s of SETTINGS) {
+    const d = s.default(env);
+    values[s.name] = d.value;
+    sources[s.name] = { kind: 'default', detail: d.detail };
+  }
+  const explicit = (cli.values.get('config') ?? cmdArgs.values.get('config') ?? null) as string | null;
+  const configFile = cli.help || cli.version ? null : findConfigFile(explicit, cwd);
+  if (configFile) applyConfigFile(await importConfigFile(configFile), configFile, values, sources);
+  applyEnv(env, values, sources);
+  applyArgs(cmdArgs, { kind: 'cmd-args-env' }, 'CORRAL_CMD_ARGS', values, sources);
+  applyArgs(cli, { kind: 'command-line' }, 'command line', values, sources);
+  return { config: values as Config, sources, configFile, help: cli.help || cmdArgs.help, version: cli.version };
+}
+
+function applyConfigFile(
+  file: Record<string, unknown>,
+  path: string,
+  values: Record<string, unknown>,
+  sources: Record<string, Source>,
+): void {
+  const allowed = SETTINGS.filter((s) => !s.cliOnly).map((s) => s.name);
+  for (const [key, raw] of Object.entries(file)) {
+    const s = SETTINGS_BY_NAME.get(key);
+    if (!s || s.cliOnly) {
+      const guess = nearest(key, allowed);
+      throw new CorralError(
+        'CORRAL_ERR_CONFIG_UNKNOWN_KEY',
+        `unknown setting "${key}" in config file ${path}${guess ? `; did you mean "${guess}"?` : ''}` +
+          `\nKnown settings: ${allowed.join(', ')}`,
+      );
+    }
+    if (raw === undefined) continue;
+    values[key] = apply(s, raw, key, `config file ${path}`);
+    sources[key] = { kind: 'config-file', path };
+  }
+}
+
+function applyEnv(env: NodeJS.ProcessEnv, values: Record<string, unknown>, sources: Record<string, Source>): void {
+  for (const s of SETTINGS) {
+    if (s.cliOnly) continue;
+    const name = envName(s.name);
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = s.kind === 'list' ? raw.split(',').map((v) => v.trim()).filter(Boolean) : raw;
+    values[s.name] = apply(s, value, name, `environment variable ${name}`);
+    sources[s.name] = { kind: 'env', name };
+  }
+}
+
+function applyArgs(
+  args: ParsedArgs,
+  source: Source,
+  where: string,
+  values: Record<string, unknown>,
+  sources: Record<string, Source>,
+): void {
+  for (const [name, raw] of args.values) {
+    const s = SETTINGS_BY_NAME.get(name)!;
+    values[name] = apply(s, raw, args.flagFor.get(name) ?? name, where);
+    sources[name] = source;
+  }
+  if (args.appModule !== undefined) {
+    values.app = apply(SETTINGS_BY_NAME.get('app')!, args.appModule, 'APP_MODULE', where);
+    sources.app = source;
+  }
+}
+
+/** How a source reads in --print-config. */
+export function describeSource(src: Source): string {
+  switch (src.kind) {
+    case 'default':
+      return src.detail ? `default (from ${src.detail})` : 'default';
+    case 'config-file':
+      return `config file ${src.path}`;
+    case 'env':
+      return `environment ${src.name}`;
+    case 'cmd-args-env':
+      return 'CORRAL_CMD_ARGS';
+    case 'command-line':
+      return 'command line';
+  }
+}

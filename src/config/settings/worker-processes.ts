@@ -1,0 +1,122 @@
+// Settings of the "Worker Processes" section. Declarations only; read by every process.
+import os from 'node:os';
+import { setting } from '../types.js';
+import { BadValue, parseEnum, parseInt_, parseSeconds } from '../values.js';
+
+export const WORKER_CLASSES = ['async'] as const;
+export type WorkerClass = (typeof WORKER_CLASSES)[number];
+
+export const workers = setting<number>({
+  name: 'workers',
+  section: 'Worker Processes',
+  flags: ['-w', '--workers'],
+  kind: 'int',
+  metavar: 'INT|auto',
+  default: (env) => {
+    const wc = env.WEB_CONCURRENCY;
+    if (wc && /^\d+$/.test(wc) && Number(wc) >= 1) return { value: Number(wc), detail: '$WEB_CONCURRENCY' };
+    return { value: 1 };
+  },
+  defaultDoc: '`$WEB_CONCURRENCY`, or `1`',
+  parse: (raw) => {
+    if (typeof raw === 'string' && raw.trim().toLowerCase() === 'auto') return os.availableParallelism();
+    try {
+      return parseInt_(raw, 1, 1024);
+    } catch {
+      throw new BadValue('an integer from 1 to 1024, or "auto" (one per available core)');
+    }
+  },
+  help: 'The number of worker processes, or "auto" for one per available core.',
+  doc: [
+    'How many worker processes serve requests. `auto` means one per available core',
+    '(`os.availableParallelism()`). For the `async` class, one worker per core is usually right: each',
+    'worker serves many connections at once on its event loop.',
+  ].join('\n'),
+});
+
+export const workerClass = setting<WorkerClass>({
+  name: 'workerClass',
+  section: 'Worker Processes',
+  flags: ['-k', '--worker-class'],
+  kind: 'enum',
+  metavar: 'CLASS',
+  choices: WORKER_CLASSES,
+  default: () => ({ value: 'async' }),
+  defaultDoc: '`async`',
+  parse: (raw) => parseEnum(raw, WORKER_CLASSES),
+  help: 'How a worker serves requests: async (the event loop).',
+  doc: [
+    'How each worker serves requests. `async` runs the app on Node\'s event loop: many connections and',
+    'requests at once per worker, up to `--worker-connections`.',
+  ].join('\n'),
+});
+
+export const workerConnections = setting<number>({
+  name: 'workerConnections',
+  section: 'Worker Processes',
+  flags: ['--worker-connections'],
+  kind: 'int',
+  metavar: 'INT',
+  default: () => ({ value: 1000 }),
+  defaultDoc: '`1000`',
+  parse: (raw) => parseInt_(raw, 1),
+  help: 'The most connections one worker holds open at once.',
+  doc: [
+    'The most client connections a single worker holds at once. A worker at the limit stops accepting',
+    'until one of its connections closes; the other workers keep accepting, and connections nobody can',
+    'take yet wait in the listen queue (`--backlog`) instead of being refused.',
+  ].join('\n'),
+});
+
+export const timeout = setting<number>({
+  name: 'timeout',
+  section: 'Worker Processes',
+  flags: ['-t', '--timeout'],
+  kind: 'number',
+  metavar: 'SECONDS',
+  default: () => ({ value: 30 }),
+  defaultDoc: '`30`',
+  parse: (raw) => parseSeconds(raw),
+  help: 'Kill and replace a worker whose event loop has been blocked this long (0 disables).',
+  doc: [
+    'A liveness check, not a request timeout: each worker\'s main thread sends the master a heartbeat',
+    'several times per `timeout`. A worker silent for `timeout` seconds (its event loop is blocked, e.g.',
+    'by an endless loop) is killed and replaced, and the master logs `WORKER TIMEOUT (pid: N)`.',
+    'Long requests that wait on I/O never trip it. `0` disables the check.',
+  ].join('\n'),
+});
+
+export const gracefulTimeout = setting<number>({
+  name: 'gracefulTimeout',
+  section: 'Worker Processes',
+  flags: ['--graceful-timeout'],
+  kind: 'number',
+  metavar: 'SECONDS',
+  default: () => ({ value: 30 }),
+  defaultDoc: '`30`',
+  parse: (raw) => parseSeconds(raw),
+  help: 'How long in-flight requests may take to finish on a graceful stop.',
+  doc: [
+    'On a graceful stop (SIGTERM), workers stop accepting, close idle keep-alive connections, answer',
+    'requests still arriving on open connections with `Connection: close`, and finish what is in flight.',
+    'Workers still running after this many seconds are killed.',
+  ].join('\n'),
+});
+
+export const keepAlive = setting<number>({
+  name: 'keepAlive',
+  section: 'Worker Processes',
+  flags: ['--keep-alive'],
+  kind: 'number',
+  metavar: 'SECONDS',
+  default: () => ({ value: 5 }),
+  defaultDoc: '`5`',
+  parse: (raw) => parseSeconds(raw),
+  help: 'Seconds an idle keep-alive connection stays open (0 closes after each response).',
+  doc: [
+    'How long an idle keep-alive connection stays open waiting for the next request. `0` closes every',
+    'connection after its response. The default is 5 s rather than Gunicorn\'s 2 s. Behind a load',
+    'balancer, set it above the balancer\'s idle timeout (e.g. 65 behind one that idles out at 60 s), so',
+    'the balancer closes idle connections first instead of reusing one corral is closing (a 502).',
+  ].join('\n'),
+});

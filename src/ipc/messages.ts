@@ -1,0 +1,30 @@
+// The messages that cross between the master and a worker over the IPC channel. Used by both processes.
+import type { Config } from '../config/registry.js';
+import type { BindAddress } from '../config/bind-address.js';
+
+/** A listener as the worker needs it; the socket handle itself travels with the message. */
+export interface ListenerInfo {
+  index: number;
+  address: BindAddress;
+  /** How the address reads in logs. */
+  url: string;
+}
+
+/** Master -> worker. */
+export type MasterMessage =
+  | { type: 'corral:config'; config: Config; workerId: number; listenerCount: number }
+  | { type: 'corral:listener'; listener: ListenerInfo };
+
+/** Worker -> master. */
+export type WorkerMessage =
+  | { type: 'corral:heartbeat' }
+  | { type: 'corral:booted'; app: string }
+  | { type: 'corral:boot-failed'; code: string; message: string }
+  | { type: 'corral:listeners-request' };
+
+export const MESSAGE_PREFIX = 'corral:';
+
+export function isCorralMessage<T extends { type: string }>(msg: unknown): msg is T {
+  return typeof msg === 'object' && msg !== null && typeof (msg as { type?: unknown }).type === 'string' &&
+    (msg as { type: string }).type.startsWith(MESSAGE_PREFIX);
+}

@@ -1,0 +1,85 @@
+// The error log, in Gunicorn's format ("[time] [pid] [LEVEL] message"). Used by the master and by workers.
+import fs from 'node:fs';
+import { LOG_LEVELS, type LogLevel } from '../config/registry.js';
+
+const LABEL: Record<LogLevel, string> = {
+  debug: 'DEBUG',
+  info: 'INFO',
+  warning: 'WARNING',
+  error: 'ERROR',
+  critical: 'CRITICAL',
+};
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** A file path, or '-' for standard error. */
+  file: string;
+}
+
+/**
+ * Writes one line per message. Writes are synchronous so that a message logged just before a
+ * process exits (a crash, a halt) is never lost; the error log is low-volume by design.
+ */
+export class Logger {
+  #min: number;
+  #file: string;
+  #fd: number | null = null;
+
+  constructor(opts: LoggerOptions) {
+    this.#min = LOG_LEVELS.indexOf(opts.level);
+    this.#file = opts.file;
+    this.reopen();
+  }
+
+  /** Reopens the log file (after log rotation moved it away). */
+  reopen(): void {
+    if (this.#file === '-') return;
+    const old = this.#fd;
+    this.#fd = fs.openSync(this.#file, 'a');
+    if (old !== null) fs.closeSync(old);
+  }
+
+  isEnabled(level: LogLevel): boolean {
+    return LOG_LEVELS.indexOf(level) >= this.#min;
+  }
+
+  log(level: LogLevel, message: string): void {
+    if (!this.isEnabled(level)) return;
+    const line = `[${timestamp(new Date())}] [${process.pid}] [${LABEL[level]}] ${message}\n`;
+    if (this.#fd === null) process.stderr.write(line);
+    else fs.writeSync(this.#fd, line);
+  }
+
+  debug(message: string): void {
+    this.log('debug', message);
+  }
+  info(message: string): void {
+    this.log('info', message);
+  }
+  warning(message: string): void {
+    this.log('warning', message);
+  }
+  error(message: string): void {
+    this.log('error', message);
+  }
+  critical(message: string): void {
+    this.log('critical', message);
+  }
+}
+
+/** `2026-11-29 21:30:00 +0000`, in local time like Gunicorn. */
+function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const tz = `${sign}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${tz}`;
+}
+
+/** An error's stack (or message), with its cause chain. */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  let text = err.stack ?? `${err.name}: ${err.message}`;
+  if (err.cause !== undefined && err.cause !== err) text += `\nCaused by: ${describeError(err.cause)}`;
+  return text;
+}

@@ -1,0 +1,98 @@
+// Entry point of a worker process: receive config and sockets, load the app, serve until told to stop.
+import { loadApp, type LoadedApp } from '../app/load-app.js';
+import type { Config } from '../config/registry.js';
+import { CorralError, ExitCode } from '../errors.js';
+import { isCorralMessage, type MasterMessage, type WorkerMessage } from '../ipc/messages.js';
+import { describeError, Logger } from '../log/logger.js';
+import { AsyncWorker, type ListenHandle } from './async-worker.js';
+import { Heartbeat } from './heartbeat.js';
+
+type WorkerRunState = 'waiting' | 'booting' | 'serving' | 'stopping';
+
+class WorkerMain {
+  #state: WorkerRunState = 'waiting';
+  #config: Config | null = null;
+  #log: Logger | null = null;
+  #expected = Infinity;
+  #handles: ListenHandle[] = [];
+  #app: LoadedApp | null = null;
+  #server: AsyncWorker | null = null;
+  readonly #heartbeat = new Heartbeat();
+
+  start(): void {
+    process.on('message', (msg: unknown, handle: unknown) => this.#onMessage(msg, handle));
+    // The master is gone (even SIGKILLed): never outlive it holding the port.
+    process.on('disconnect', () => process.exit(ExitCode.OK));
+    process.on('SIGTERM', () => void this.#stop());
+    process.on('SIGINT', () => process.exit(ExitCode.OK));
+    process.on('SIGQUIT', () => process.exit(ExitCode.OK));
+    process.on('uncaughtException', (err) => this.#crash(err));
+    process.on('unhandledRejection', (reason) => this.#log?.error(`Unhandled promise rejection (the worker carries on):\n${describeError(reason)}`));
+  }
+
+  #onMessage(msg: unknown, handle: unknown): void {
+    if (!isCorralMessage<MasterMessage>(msg)) return;
+    if (msg.type === 'corral:config') {
+      this.#config = msg.config;
+      this.#expected = msg.listenerCount;
+      this.#log = new Logger({ level: msg.config.logLevel, file: msg.config.errorLogfile });
+      const name = msg.config.name ? ` [${msg.config.name}]` : '';
+      process.title = `corral: worker${name}`;
+      this.#heartbeat.start(msg.config.timeout);
+    } else if (msg.type === 'corral:listener' && handle) {
+      if (this.#server) this.#server.listen(handle);
+      else this.#handles.push(handle);
+    }
+    if (this.#state === 'waiting' && this.#config && this.#handles.length >= this.#expected) void this.#boot(this.#config);
+  }
+
+  async #boot(config: Config): Promise<void> {
+    this.#state = 'booting';
+    const log = this.#log!;
+    try {
+      this.#app = await loadApp(config.app!, { cwd: process.cwd() });
+    } catch (err) {
+      log.error(`Exception in worker process while loading the app:\n${describeError(err)}`);
+      process.exit(err instanceof CorralError ? err.exitCode : ExitCode.APP_LOAD_ERROR);
+    }
+    if (this.#state !== 'booting') return; // told to stop while loading
+    try {
+      this.#server = new AsyncWorker({
+        config,
+        log,
+        listener: this.#app.listener,
+        requestListeners: () => this.#send({ type: 'corral:listeners-request' }),
+      });
+      for (const h of this.#handles.splice(0)) this.#server.listen(h);
+    } catch (err) {
+      log.error(`Worker failed to boot:\n${describeError(err)}`);
+      process.exit(ExitCode.WORKER_BOOT_ERROR);
+    }
+    this.#state = 'serving';
+    this.#send({ type: 'corral:booted', app: this.#app.description });
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#state === 'stopping') return;
+    const serving = this.#state === 'serving';
+    this.#state = 'stopping';
+    if (!serving || !this.#server) process.exit(ExitCode.OK);
+    await this.#server.stop();
+    await this.#app?.close?.().catch((err: unknown) => this.#log?.warning(`App close failed: ${describeError(err)}`));
+    this.#heartbeat.stop();
+    process.exit(ExitCode.OK);
+  }
+
+  #crash(err: unknown): void {
+    const log = this.#log ?? new Logger({ level: 'info', file: '-' });
+    const booting = this.#state === 'booting' || this.#state === 'waiting';
+    log.error(`Uncaught exception in worker${booting ? ' while booting' : ''}; exiting:\n${describeError(err)}`);
+    process.exit(booting ? ExitCode.WORKER_BOOT_ERROR : ExitCode.ERROR);
+  }
+
+  #send(msg: WorkerMessage): void {
+    if (process.connected) process.send!(msg, undefined, undefined, () => undefined);
+  }
+}
+
+new WorkerMain().start();
