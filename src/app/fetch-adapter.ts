@@ -1,0 +1,181 @@
+// Serves a Fetch-style handler (Request in, Response out) on node:http. Runs in the worker process.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { CorralError } from '../errors.js';
+
+/** What a Fetch handler gets as its second argument: the Node objects behind the Request (as @hono/node-server does). */
+export interface FetchEnv {
+  incoming: IncomingMessage;
+  outgoing: ServerResponse;
+}
+
+/** `(request) => Response`; Hono-style handlers also get `env`. */
+export type FetchHandler = (request: Request, env: FetchEnv) => unknown;
+
+type BodyReader = ReadableStreamDefaultReader<Uint8Array>;
+type RequestInitWithDuplex = RequestInit & { duplex?: 'half' };
+
+const NEXT_TURN = Symbol('next turn');
+const noop = (): void => undefined;
+
+/**
+ * Wraps a Fetch handler as a Node request listener. The returned promise rejects when the
+ * handler throws or returns something other than a Response, so the worker answers 500.
+ *
+ * @example
+ * http.createServer(createFetchListener(() => new Response('hi')));
+ */
+export function createFetchListener(handler: FetchHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async function fetchListener(req, res) {
+    const controller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const response = await handler(toRequest(req, controller.signal), { incoming: req, outgoing: res });
+    if (!isResponse(response)) throw notAResponse(response);
+    await writeResponse(response, req, res, controller.signal);
+  };
+}
+
+function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const method = req.method ?? 'GET';
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  const init: RequestInitWithDuplex = { method, headers, signal };
+  if (method !== 'GET' && method !== 'HEAD' && hasBody(req)) {
+    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    init.duplex = 'half';
+  }
+  try {
+    return new Request(requestUrl(req, req.headers.host), init);
+  } catch (err) {
+    // A Host header that is not a valid authority is the client's mistake, not the app's:
+    // fall back to the address the request arrived on rather than failing it.
+    if (req.headers.host === undefined) throw err;
+    return new Request(requestUrl(req, undefined), init);
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function requestUrl(req: IncomingMessage, host: string | undefined): string {
+  const url = req.url ?? '/';
+  if (url.startsWith('http://') || url.startsWith('https://')) return url; // absolute-form (a proxy request)
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+  const authority = host ?? localAuthority(req);
+  return `${scheme}://${authority}${url.startsWith('/') ? url : `/${url}`}`;
+}
+
+function localAuthority(req: IncomingMessage): string {
+  const { localAddress, localPort } = req.socket;
+  if (localAddress === undefined) return 'localhost';
+  return localAddress.includes(':') ? `[${localAddress}]:${localPort}` : `${localAddress}:${localPort}`;
+}
+
+function isResponse(value: unknown): value is Response {
+  if (value instanceof Response) return true;
+  // A Response from another fetch implementation (undici's npm package, a polyfill).
+  const v = value as Partial<Response> | null;
+  return typeof v === 'object' && v !== null && typeof v.status === 'number' && typeof v.headers?.get === 'function' && 'body' in v;
+}
+
+function notAResponse(value: unknown): CorralError {
+  const got = value === null ? 'null' : typeof value === 'object' ? `an object (${Object.keys(value).slice(0, 5).join(', ')})` : typeof value;
+  return new CorralError(
+    'CORRAL_ERR_HANDLER',
+    `The Fetch handler returned ${got} instead of a Response. Return (or resolve to) a Response, e.g. new Response('ok') or Response.json(data).`,
+    { status: 500 },
+  );
+}
+
+async function writeResponse(response: Response, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  res.statusCode = response.status;
+  if (response.statusText !== '') res.statusMessage = response.statusText;
+  for (const [name, value] of response.headers) {
+    if (name !== 'set-cookie') res.setHeader(name, value);
+  }
+  const cookies = typeof response.headers.getSetCookie === 'function' ? response.headers.getSetCookie() : [];
+  if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+  const body = response.body;
+  if (body === null || req.method === 'HEAD' || signal.aborted) {
+    body?.cancel().catch(noop);
+    res.end();
+    return;
+  }
+  await writeBody(body.getReader() as BodyReader, res, signal);
+}
+
+/** Streams the body with backpressure; cancels it if the client goes away first. */
+async function writeBody(reader: BodyReader, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  const cancel = (): void => void reader.cancel(signal.reason).catch(noop);
+  signal.addEventListener('abort', cancel, { once: true });
+  let complete = false;
+  try {
+    complete = await pump(reader, res);
+  } catch (err) {
+    // Once headers are out the worker cannot answer 500; cut the response so the client
+    // sees a truncated body instead of one that looks complete.
+    if (res.headersSent) res.destroy(err as Error);
+    throw err;
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+  // The socket can be destroyed before its 'close' (and so the abort) is emitted.
+  if (!complete) cancel();
+}
+
+/**
+ * Copies the body to `res`; false if the client went away first. A body whose end is in
+ * hand one event-loop turn after its first chunk (a string, JSON, a buffer) goes out in one
+ * `end()`, so Node sends Content-Length instead of chunked encoding.
+ */
+async function pump(reader: BodyReader, res: ServerResponse): Promise<boolean> {
+  const first = await reader.read();
+  if (first.done) return end(res);
+  let pending = reader.read();
+  const second = await Promise.race([pending, nextTurn()]);
+  if (second !== NEXT_TURN && second.done) return end(res, first.value);
+  if (!(await write(res, first.value))) return false;
+  if (second !== NEXT_TURN) {
+    if (!(await write(res, second.value))) return false;
+    pending = reader.read();
+  }
+  for (;;) {
+    const { done, value } = await pending;
+    if (done) return end(res);
+    if (!(await write(res, value))) return false;
+    pending = reader.read();
+  }
+}
+
+function end(res: ServerResponse, chunk?: Uint8Array): boolean {
+  if (res.destroyed) return false;
+  res.end(chunk);
+  return true;
+}
+
+function nextTurn(): Promise<typeof NEXT_TURN> {
+  return new Promise((resolve) => setImmediate(resolve, NEXT_TURN));
+}
+
+/** Writes a chunk, waiting for 'drain' when the socket is full; false if the client went away. */
+function write(res: ServerResponse, chunk: Uint8Array): boolean | Promise<boolean> {
+  if (res.destroyed) return false;
+  if (res.write(chunk)) return true;
+  return new Promise((resolve) => {
+    const onDrain = (): void => {
+      res.off('close', onClose);
+      resolve(true);
+    };
+    const onClose = (): void => {
+      res.off('drain', onDrain);
+      resolve(false);
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
+}
