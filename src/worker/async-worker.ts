@@ -29,6 +29,7 @@ export class AsyncWorker {
   readonly #acceptors = new Set<net.Server>();
   #connections = 0;
   #paused = false;
+  #lastPauseWarning = 0;
   #draining = false;
   #drained: (() => void) | null = null;
   readonly #inflight = new Set<http.ServerResponse>();
@@ -77,9 +78,14 @@ export class AsyncWorker {
   }
 
   #pause(): void {
-    this.#opts.log.warning(
-      `Worker at --worker-connections (${this.#opts.config.workerConnections}); not accepting until a connection closes`,
-    );
+    const now = Date.now();
+    // Once a minute at most: a worker at its limit under steady load would otherwise flood the log.
+    if (now - this.#lastPauseWarning > 60_000) {
+      this.#lastPauseWarning = now;
+      this.#opts.log.warning(
+        `Worker at --worker-connections (${this.#opts.config.workerConnections}); not accepting until a connection closes`,
+      );
+    }
     this.#paused = true;
     this.#closeAcceptors();
   }
