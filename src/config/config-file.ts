@@ -34,6 +34,7 @@ export async function importConfigFile(file: string): Promise<Record<string, unk
     const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
     throw new CorralError('CORRAL_ERR_CONFIG_FILE', `could not load config file ${file}:\n${detail}`, { cause: err });
   }
+  mod = unwrapCommonJs(mod);
   let value = 'default' in mod ? mod.default : mod;
   if (typeof value === 'function') value = await (value as () => unknown)();
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
@@ -43,6 +44,16 @@ export async function importConfigFile(file: string): Promise<Record<string, unk
     );
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * A TypeScript config file outside a `"type": "module"` package is compiled to CommonJS, so its
+ * ESM exports arrive one level down: `{ default: { __esModule: true, default: {...} } }`.
+ */
+function unwrapCommonJs(mod: Record<string, unknown>): Record<string, unknown> {
+  const inner = mod.default;
+  const isObject = inner !== null && (typeof inner === 'object' || typeof inner === 'function');
+  return isObject && (inner as { __esModule?: unknown }).__esModule === true ? (inner as Record<string, unknown>) : mod;
 }
 
 async function importTypeScript(file: string): Promise<Record<string, unknown>> {
