@@ -1,7 +1,6 @@
 // What the master does between reading the config and starting the arbiter: chdir, env, title, preload. Master only.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadApp } from '../app/load-app.js';
 import type { Config } from '../config/registry.js';
 import { invalid } from '../config/values.js';
 import { ExitCode } from '../errors.js';
@@ -26,6 +25,8 @@ export async function prepareMaster(config: Config, log: Logger): Promise<number
   process.title = `corral: master${config.name ? ` [${config.name}]` : ''}`;
   if (!config.preload && !config.checkConfig) return ExitCode.OK;
   try {
+    // Loaded only here: the master never needs the app-loading code otherwise.
+    const { loadApp } = await import('../app/load-app.js');
     const app = await loadApp(config.app!, { cwd: process.cwd() });
     if (config.checkConfig) process.stdout.write(`Configuration OK; app: ${app.description}\n`);
     else log.info(`Preloaded ${app.description}`);
