@@ -19,7 +19,7 @@ function apply(s: Setting, raw: unknown, shownAs: string, from: string): unknown
   try {
     return s.parse(raw);
   } catch (err) {
-    if (err instanceof BadValue) throw invalid(shownAs, raw, err.message, from);
+    if (err instanceof BadValue) throw invalid(shownAs, err.item ? err.item.value : raw, err.message, from);
     throw err;
   }
 }

@@ -4,7 +4,11 @@ import { CorralError } from '../errors.js';
 
 /** A raw value that failed to parse; the registry adds the setting's name before it reaches a user. */
 export class BadValue extends Error {
-  constructor(readonly allowed: string) {
+  /** `item` is the offending element when the raw value is a list, so messages show it rather than the whole list. */
+  constructor(
+    readonly allowed: string,
+    readonly item?: { value: unknown },
+  ) {
     super(allowed);
   }
 }
@@ -66,7 +70,14 @@ export function parseString(raw: unknown, what = 'a non-empty string'): string {
 export function parseList(raw: unknown, item: (s: unknown) => string, splitCommas = false): string[] {
   const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? (splitCommas ? raw.split(',') : [raw]) : null;
   if (!items) throw new BadValue('a list of strings');
-  return items.map(item);
+  return items.map((one: unknown) => {
+    try {
+      return item(one);
+    } catch (err) {
+      if (err instanceof BadValue && !err.item) throw new BadValue(err.allowed, { value: one });
+      throw err;
+    }
+  });
 }
 
 /** The nearest candidate by edit distance, if it is close enough to be a likely typo. */
