@@ -7,12 +7,15 @@ import { CorralError } from '../errors.js';
 export const CONFIG_FILE_NAMES = ['corral.config.ts', 'corral.config.mjs', 'corral.config.js'] as const;
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
-/** The config file to load: `explicit` (must exist) or the first default name in `cwd`, else null. */
-export function findConfigFile(explicit: string | null, cwd: string): string | null {
+/**
+ * The config file to load: `explicit` (must exist; `given` says how the user named it, e.g.
+ * `-c prod.ts in command line`) or the first default name in `cwd`, else null.
+ */
+export function findConfigFile(explicit: { path: string; given: string } | null, cwd: string): string | null {
   if (explicit) {
-    const full = path.resolve(cwd, explicit);
+    const full = path.resolve(cwd, explicit.path);
     if (!fs.existsSync(full)) {
-      throw new CorralError('CORRAL_ERR_CONFIG_FILE', `config file not found: ${full} (from --config ${explicit})`);
+      throw new CorralError('CORRAL_ERR_CONFIG_FILE', `config file not found: ${full} (from ${explicit.given})`);
     }
     return full;
   }

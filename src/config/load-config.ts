@@ -39,13 +39,32 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     values[s.name] = d.value;
     sources[s.name] = { kind: 'default', detail: d.detail };
   }
-  const explicit = (cli.values.get('config') ?? cmdArgs.values.get('config') ?? null) as string | null;
-  const configFile = cli.help || cli.version ? null : findConfigFile(explicit, cwd);
+  const help = cli.help || cmdArgs.help;
+  const version = cli.version || cmdArgs.version;
+  const configFile = help || version ? null : findConfigFile(explicitConfig(cli, cmdArgs), cwd);
   if (configFile) applyConfigFile(await importConfigFile(configFile), configFile, values, sources);
   applyEnv(env, values, sources);
   applyArgs(cmdArgs, { kind: 'cmd-args-env' }, 'CORRAL_CMD_ARGS', values, sources);
   applyArgs(cli, { kind: 'command-line' }, 'command line', values, sources);
-  return { config: values as Config, sources, configFile, help: cli.help || cmdArgs.help, version: cli.version };
+  checkEnvDefaults(values, sources);
+  return { config: values as Config, sources, configFile, help, version };
+}
+
+/** `-c PATH` from the command line, else from CORRAL_CMD_ARGS, with how it was given for messages. */
+function explicitConfig(cli: ParsedArgs, cmdArgs: ParsedArgs): { path: string; given: string } | null {
+  for (const [args, where] of [[cli, 'command line'], [cmdArgs, 'CORRAL_CMD_ARGS']] as const) {
+    const path = args.values.get('config');
+    if (typeof path === 'string') return { path, given: `${args.flagFor.get('config')} ${path} in ${where}` };
+  }
+  return null;
+}
+
+/** A default built from the environment (`$PORT`, `$WEB_CONCURRENCY`) that nothing overrode must still be valid. */
+function checkEnvDefaults(values: Record<string, unknown>, sources: Record<string, Source>): void {
+  for (const s of SETTINGS) {
+    const src = sources[s.name]!;
+    if (src.kind === 'default' && src.detail) values[s.name] = apply(s, values[s.name], s.name, src.detail);
+  }
 }
 
 function applyConfigFile(
