@@ -1,0 +1,68 @@
+// --check-config validates settings and loads the app in one process, binds nothing, and exits 0 or 1. Test process.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import path from 'node:path';
+import { APP, CONFIG_FIXTURES, run, tempDir } from './config-helpers.ts';
+
+describe('--check-config', { concurrency: 4 }, () => {
+  // Held by the test for the whole suite: if --check-config tried to bind it, it would fail with EADDRINUSE.
+  const occupied = net.createServer();
+  let bind = '';
+  before(async () => {
+    await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', resolve));
+    bind = `127.0.0.1:${(occupied.address() as net.AddressInfo).port}`;
+  });
+  after(() => new Promise((resolve) => occupied.close(resolve)));
+
+  async function check(args: string[], env: Record<string, string> = {}) {
+    return run(['--check-config', '-b', bind, ...args], { cwd: tempDir(), env });
+  }
+
+  test('with a good app exits 0, says what it would serve, and binds nothing', async () => {
+    const { code, output } = await check([APP, '-w', '2']);
+    assert.equal(code, 0, output);
+    assert.match(output, /Configuration OK; app: Node request listener \(default export of .*app\.mjs\)/);
+    assert.doesNotMatch(output, /Listening at|Booting worker|EADDRINUSE/);
+  });
+
+  test('with an app that throws on import exits 1 and prints the error it threw', async () => {
+    const { code, output } = await check([path.join(CONFIG_FIXTURES, 'throws-on-import.mjs')]);
+    assert.equal(code, 1, output);
+    assert.match(output, /^Error: /m);
+    assert.match(output, /throws-on-import\.mjs/);
+    assert.match(output, /fixture refuses to load: DATABASE_URL is not set/);
+  });
+
+  test('with an app that exports nothing servable exits 1 and says what it exports', async () => {
+    const { code, output } = await check([path.join(CONFIG_FIXTURES, 'exports-nothing-servable.mjs')]);
+    assert.equal(code, 1, output);
+    assert.match(output, /Nothing to serve in .*exports-nothing-servable\.mjs/);
+    assert.match(output, /answer \(number\)/);
+  });
+
+  test('with an APP_MODULE that does not exist exits 1 naming it', async () => {
+    const { code, output } = await check(['no-such-app.mjs']);
+    assert.equal(code, 1, output);
+    assert.match(output, /no-such-app\.mjs/);
+  });
+
+  test('with a bad setting exits 1 without loading the app', async () => {
+    const { code, output } = await check([APP, '--graceful-timeout', 'soon']);
+    assert.equal(code, 1, output);
+    assert.match(output, /invalid value for --graceful-timeout: "soon"/);
+    assert.doesNotMatch(output, /Configuration OK/);
+  });
+
+  test('with a bad setting from the environment exits 1', async () => {
+    const { code, output } = await check([APP], { CORRAL_TIMEOUT: 'never' });
+    assert.equal(code, 1, output);
+    assert.match(output, /invalid value for CORRAL_TIMEOUT: "never"/);
+  });
+
+  test('with a --chdir that does not exist exits 1 naming it', async () => {
+    const { code, output } = await check([APP, '--chdir', '/nonexistent/corral-dir']);
+    assert.equal(code, 1, output);
+    assert.match(output, /chdir.*\/nonexistent\/corral-dir.*an existing directory/);
+  });
+});
