@@ -1,0 +1,33 @@
+// A worker that cannot boot makes the master halt with Gunicorn's exit codes instead of respawning in a loop.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCorral } from '../helpers/corral.ts';
+import { fixture, isAlive } from './support.ts';
+
+function bootedPids(output: string): number[] {
+  return [...output.matchAll(/Booting worker with pid: (\d+)/g)].map((m) => Number(m[1]));
+}
+
+describe('boot failures', { concurrency: true }, () => {
+  test('an app that throws at import: the master exits 4 without respawning', async () => {
+    const started = Date.now();
+    const result = await runCorral([fixture('throws-at-import.mjs'), '-w', '2', '-b', '127.0.0.1:0'], { timeoutMs: 10_000 });
+    assert.equal(result.code, 4, result.output);
+    assert.ok(Date.now() - started < 10_000);
+    assert.match(result.output, /this app throws at import/, 'the app error is logged');
+    assert.match(result.output, /App failed to load/);
+    const booted = bootedPids(result.output);
+    assert.ok(booted.length >= 1 && booted.length <= 2, `at most one boot per worker, saw ${booted.length}:\n${result.output}`);
+    for (const pid of booted) assert.equal(isAlive(pid), false, `worker ${pid} is gone`);
+  });
+
+  test('a worker that dies while booting (not an import error): the master exits 3 without respawning', async () => {
+    const result = await runCorral([fixture('crashes-while-booting.mjs'), '-w', '2', '-b', '127.0.0.1:0'], { timeoutMs: 10_000 });
+    assert.equal(result.code, 3, result.output);
+    assert.match(result.output, /uncaught while the worker boots/);
+    assert.match(result.output, /Worker failed to boot/);
+    const booted = bootedPids(result.output);
+    assert.ok(booted.length >= 1 && booted.length <= 2, `at most one boot per worker, saw ${booted.length}:\n${result.output}`);
+    for (const pid of booted) assert.equal(isAlive(pid), false, `worker ${pid} is gone`);
+  });
+});
