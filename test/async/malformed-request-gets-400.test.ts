@@ -1,0 +1,28 @@
+// Bad bytes on the wire get a 400 from the async worker, and the worker keeps serving.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCorral, type Corral } from '../helpers/corral.ts';
+import { ROUTES_APP, RawConnection, get, portOf, within } from '../arbiter/support.ts';
+
+test('the raw bytes GARBAGE and a blank line get a 400 and the same worker serves the next request', async () => {
+  let corral: Corral | undefined;
+  let conn: RawConnection | undefined;
+  try {
+    corral = await startCorral([ROUTES_APP, '-w', '1']);
+    const [worker] = corral.workerPids;
+    conn = await RawConnection.open(portOf(corral.url));
+    conn.write('GARBAGE\r\n\r\n');
+    const reply = await conn.readResponse(3000);
+    assert.equal(reply.status, 400);
+    assert.equal(reply.headers.connection, 'close');
+    await within(conn.closed, 2000, 'the server closes the bad connection');
+
+    const next = await get(corral.url, '/');
+    assert.equal(next.status, 200);
+    assert.equal(next.body, String(worker), 'the same worker serves');
+    assert.equal(corral.workerPids.length, 1, 'no worker was replaced');
+  } finally {
+    conn?.destroy();
+    await corral?.stop();
+  }
+});
