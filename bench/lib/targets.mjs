@@ -1,0 +1,103 @@
+// Harness: the servers under test; how to start each, how to know it is ready, what it needs.
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+
+const node = process.execPath;
+const WORKERS = 2;
+
+// A Node >= 22.12 for SO_REUSEPORT (`reusePort`), from the npm registry's `node` package:
+//   npm install --no-save --prefix bench/tmp/node24 node@24
+// or BENCH_NODE24=/path/to/node.
+const NODE24_DEFAULT = 'bench/tmp/node24/node_modules/node/bin/node';
+const node24 = process.env.BENCH_NODE24 ?? NODE24_DEFAULT;
+const node24Needs = {
+  requires: [node24],
+  skipReason: `no Node 24 at ${node24}: npm install --no-save --prefix bench/tmp/node24 node@24`,
+};
+
+/**
+ * A target: `cmd(port)` is the argv to spawn (cwd = repo root), `env` is added to the
+ * harness's environment, `requires` lists repo files that must exist (else it is skipped
+ * with `skipReason`). Ready = GET / on 127.0.0.1:port answers 200. Stop = SIGTERM to the
+ * process group, then SIGKILL.
+ */
+export const TARGETS = {
+  'node-single': {
+    describe: 'one node:http process',
+    cmd: (port) => [node, 'bench/peers/node-single.mjs', String(port)],
+    env: {},
+    workers: 1,
+  },
+  'node-cluster-rr': {
+    describe: 'node:cluster, master accepts and hands off round-robin (SCHED=rr)',
+    cmd: (port) => [node, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
+    env: { SCHED: 'rr' },
+    workers: WORKERS,
+  },
+  'node-cluster-none': {
+    describe: 'node:cluster, every worker accepts on the shared socket (SCHED=none)',
+    cmd: (port) => [node, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
+    env: { SCHED: 'none' },
+    workers: WORKERS,
+  },
+  'node-cluster-none-single-accept': {
+    describe: 'SCHED=none with UV_TCP_SINGLE_ACCEPT=1 (libuv sleeps after each accept)',
+    cmd: (port) => [node, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
+    // Inherited by the workers; the master never polls the socket under SCHED=none.
+    env: { SCHED: 'none', UV_TCP_SINGLE_ACCEPT: '1' },
+    workers: WORKERS,
+  },
+  'node-cluster-none-shed': {
+    describe: 'SCHED=none, a worker over its fair share of open connections stops accepting',
+    cmd: (port) => [node, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
+    env: { SCHED: 'none', SHED: '1' },
+    workers: WORKERS,
+  },
+  // The same peers on Node 24, so SO_REUSEPORT is compared on the same runtime.
+  'node24-cluster-rr': {
+    describe: 'node-cluster-rr on Node 24',
+    cmd: (port) => [node24, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
+    env: { SCHED: 'rr' },
+    workers: WORKERS,
+    ...node24Needs,
+  },
+  'node24-cluster-none': {
+    describe: 'node-cluster-none on Node 24',
+    cmd: (port) => [node24, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
+    env: { SCHED: 'none' },
+    workers: WORKERS,
+    ...node24Needs,
+  },
+  'node24-reuseport': {
+    describe: 'forked workers, each with its own SO_REUSEPORT socket (Node 24)',
+    cmd: (port) => [node24, 'bench/peers/node-reuseport.mjs', String(port), String(WORKERS)],
+    env: {},
+    workers: WORKERS,
+    ...node24Needs,
+  },
+  corral: {
+    describe: 'corral with its default distribution',
+    cmd: (port) => [node, 'dist/cli.js', 'bench/apps/hello.mjs', '-w', String(WORKERS), '-b', `127.0.0.1:${port}`],
+    env: {},
+    workers: WORKERS,
+    requires: ['dist/cli.js'],
+    skipReason: 'dist/cli.js not found: run `npm run build` once the CLI exists',
+  },
+};
+
+/** Returns null when the target can run, else why not. */
+export function unavailable(name, root) {
+  const t = TARGETS[name];
+  if (!t) return `unknown target (known: ${Object.keys(TARGETS).join(', ')})`;
+  const missing = (t.requires ?? []).filter((f) => !existsSync(isAbsolute(f) ? f : join(root, f)));
+  return missing.length ? t.skipReason ?? `missing ${missing.join(', ')}` : null;
+}
+
+/** Keep the requested targets that can run; say why each other one is skipped. */
+export function usableTargets(names, root) {
+  return names.filter((name) => {
+    const why = unavailable(name, root);
+    if (why) console.log(`skipping target ${name}: ${why}`);
+    return !why;
+  });
+}

@@ -1,0 +1,42 @@
+// Benchmark peer: node:cluster with N workers, each listening on the same port; master and workers.
+// Usage: PORT=8080 WORKERS=2 SCHED=rr|none node bench/peers/node-cluster.mjs [port] [workers]
+//
+// SCHED=rr:   the master accepts and hands each connection to a worker (Node's default).
+// SCHED=none: the master binds, every worker polls the shared socket and accepts itself.
+// SHED=1 (with SCHED=none): a worker closes its listening handle while it holds more than
+//   its fair share of open connections, and listens again once it is back under it.
+import cluster from 'node:cluster';
+import http from 'node:http';
+
+const port = Number(process.argv[2] ?? process.env.PORT ?? 8080);
+const workers = Number(process.argv[3] ?? process.env.WORKERS ?? 2);
+const host = process.env.HOST ?? '127.0.0.1';
+const sched = process.env.SCHED ?? 'rr';
+
+if (!['rr', 'none'].includes(sched)) {
+  console.error(`node-cluster: SCHED must be rr or none, got ${JSON.stringify(sched)}`);
+  process.exit(2);
+}
+// Must be set before the first fork; NODE_CLUSTER_SCHED_POLICY would also work.
+cluster.schedulingPolicy = sched === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
+
+if (cluster.isPrimary) {
+  for (let i = 0; i < workers; i++) cluster.fork();
+  if (process.env.SHED === '1') {
+    const { coordinateShedding } = await import('./shed.mjs');
+    coordinateShedding(workers);
+  }
+  // Exit once every worker is gone, so a SIGTERM to the group ends in a clean stop.
+  cluster.on('exit', () => {
+    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+  });
+  process.on('SIGTERM', () => {}); // workers get the group's SIGTERM; wait for them
+} else {
+  const { default: hello } = await import('../apps/hello.mjs');
+  const server = http.createServer(hello);
+  server.listen(port, host);
+  if (process.env.SHED === '1') {
+    const { shedWhenOverShare } = await import('./shed.mjs');
+    shedWhenOverShare(server, { port, host, workers });
+  }
+}

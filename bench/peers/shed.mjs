@@ -1,0 +1,81 @@
+// Experiment for node-cluster SHED=1: workers stop accepting while over their fair share.
+// shedWhenOverShare runs in a worker; coordinateShedding runs in the master.
+//
+// Each worker reports its open-connection count to the master (coalesced per tick). The
+// master computes fair = ceil(total / workers) and tells a worker over fair + SLACK to
+// pause (close its listening handle), but only while another worker is listening, since
+// node:cluster closes the shared socket when its last worker lets go; a paused worker
+// resumes once it is back at or under fair. The decision is the master's, so it lags the
+// workers by one IPC round trip.
+import cluster from 'node:cluster';
+import net from 'node:net';
+
+const SLACK = Number(process.env.SHED_SLACK ?? 2);
+const debug = process.env.SHED_DEBUG ? (...a) => console.error(`[${process.pid}]`, ...a) : () => {};
+
+/** Worker side. */
+export function shedWhenOverShare(server, { port, host }) {
+  let open = 0;
+  let listening = true;
+  let reportQueued = false;
+  const report = () => {
+    if (reportQueued) return;
+    reportQueued = true;
+    setImmediate(() => {
+      reportQueued = false;
+      process.send?.({ shed: 'open', open, listening });
+    });
+  };
+  server.on('connection', (socket) => {
+    open++;
+    report();
+    socket.once('close', () => { open--; report(); });
+  });
+  process.on('message', (msg) => {
+    if (msg?.shed) debug(msg.shed, { open, listening });
+    if (msg?.shed === 'pause' && listening) {
+      listening = false;
+      // net's close, not http's: http.Server#close also drops idle keep-alive sockets.
+      net.Server.prototype.close.call(server);
+      report();
+    } else if (msg?.shed === 'resume' && !listening) {
+      // Report listening only once the master has handed the socket back; until then
+      // the master must not let the other worker go, or the shared socket closes.
+      server.listen(port, host, () => { listening = true; report(); });
+    }
+  });
+}
+
+/** Master side: call once after forking. */
+export function coordinateShedding(workers) {
+  const state = new Map(); // worker id -> { open, listening, pending }
+  cluster.on('message', (worker, msg) => {
+    if (msg?.shed !== 'open') return;
+    const prev = state.get(worker.id);
+    // While a command is in flight, reports sent before the worker saw it are stale.
+    const done = !prev?.pending || (prev.pending === 'pause') !== msg.listening;
+    state.set(worker.id, done
+      ? { open: msg.open, listening: msg.listening, pending: null }
+      : { ...prev, open: msg.open });
+    decide(workers);
+  });
+  cluster.on('exit', (worker) => state.delete(worker.id));
+
+  function decide(n) {
+    const all = [...state.entries()];
+    const total = all.reduce((sum, [, s]) => sum + s.open, 0);
+    const fair = Math.ceil(total / n);
+    for (const [id, s] of all) {
+      const others = all.filter(([other, o]) => other !== id && o.listening).length;
+      if (s.pending) continue;
+      if (s.listening && s.open > fair + SLACK && others > 0) {
+        s.listening = false; // stops counting as listening at once
+        s.pending = 'pause';
+        cluster.workers[id]?.send({ shed: 'pause' });
+      } else if (!s.listening && s.open < fair) {
+        s.pending = 'resume'; // counts as listening only when it reports so
+        cluster.workers[id]?.send({ shed: 'resume' });
+      }
+    }
+  }
+}

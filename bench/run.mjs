@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// Benchmark CLI (harness process): npm run bench -- <scenario> [targets...] [--runs N] [--duration S]
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { appendResult } from './lib/results.mjs';
+import { TARGETS, usableTargets } from './lib/targets.mjs';
+import { ensureWrk } from './lib/wrk.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = dirname(here);
+const scenarios = readdirSync(join(here, 'scenarios')).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4));
+
+const usage = `usage: npm run bench -- <scenario> [targets...] [options]
+
+scenarios: ${scenarios.join(', ')}
+targets:   ${Object.keys(TARGETS).join(', ')}
+options:
+  --runs N        interleaved runs per target and load (default: the scenario's, >= 3)
+  --duration S    seconds per wrk run, or the idle window for startup (default: the scenario's)
+  --warmup S      seconds of uncounted warm-up load before each measured run (default 1)
+  --loads a,b     only these loads of the scenario (see bench/README.md)
+  --baseline T    target the ratios are computed against (default: the scenario's)
+  -h, --help`;
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    runs: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' },
+    loads: { type: 'string' }, baseline: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  },
+});
+
+const [scenarioName, ...targetNames] = positionals;
+if (opts.help || !scenarioName) {
+  console.log(usage);
+  process.exit(opts.help ? 0 : 2);
+}
+if (!scenarios.includes(scenarioName)) {
+  console.error(`unknown scenario ${JSON.stringify(scenarioName)}; known: ${scenarios.join(', ')}`);
+  process.exit(2);
+}
+const unknown = targetNames.filter((t) => !TARGETS[t]);
+if (unknown.length) {
+  console.error(`unknown target(s) ${unknown.join(', ')}; known: ${Object.keys(TARGETS).join(', ')}`);
+  process.exit(2);
+}
+
+const positive = (text, flag) => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!(n > 0)) {
+    console.error(`--${flag} must be a positive number, got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return n;
+};
+
+const scenario = (await import(pathToFileURL(join(here, 'scenarios', `${scenarioName}.mjs`)))).default;
+const resultsFile = join(here, 'results', `${scenarioName}.jsonl`);
+let commit = null;
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+} catch {
+  // not a git checkout
+}
+const ctx = {
+  root,
+  scenario: scenarioName,
+  targets: usableTargets(targetNames.length ? targetNames : scenario.defaultTargets, root),
+  runs: positive(opts.runs, 'runs') ?? scenario.defaultRuns ?? 3,
+  duration: positive(opts.duration, 'duration') ?? scenario.defaultDuration ?? 10,
+  warmup: opts.warmup === undefined ? 1 : Number(opts.warmup),
+  loads: opts.loads?.split(','),
+  baseline: opts.baseline ?? scenario.baseline,
+  record: (row) => appendResult(resultsFile, { scenario: scenarioName, commit, ...row }),
+};
+if (ctx.targets.length === 0) {
+  console.error('no target left to run');
+  process.exit(1);
+}
+if (scenario.needsWrk) ensureWrk();
+if (!existsSync(join(root, 'bench', 'apps', 'hello.mjs'))) throw new Error('bench/apps/hello.mjs missing');
+
+console.log(`scenario ${scenarioName}: targets ${ctx.targets.join(', ')}; runs ${ctx.runs}; ` +
+  `duration ${ctx.duration}s; results -> ${resultsFile}`);
+await scenario.run(ctx);
