@@ -25,7 +25,7 @@ describe('quick stop', { concurrency: true }, () => {
         ({ corral, slow } = await withSlowRequest([]));
         const [worker] = corral.workerPids;
         corral.signal(sig);
-        const { code } = await corral.waitExit(2000);
+        const { code } = await corral.waitExit(3000);
         assert.equal(code, 0, corral.output);
         assert.match(corral.output, new RegExp(`Handling signal: ${sig.slice(3).toLowerCase()}`));
         await waitUntil(() => !isAlive(worker!), 2000, `worker ${worker} is gone`);

@@ -10,22 +10,25 @@ describe('a stuck worker', { concurrency: true }, () => {
     let stuck: RawConnection | undefined;
     try {
       corral = await startCorral([ROUTES_APP, '-w', '1', '--timeout', '1']);
-      const [victim] = corral.workerPids;
-      const mark = corral.output.length;
+      // Ask the connection which worker it is on: a slow boot under load may already have replaced the first one.
       stuck = await RawConnection.open(portOf(corral.url));
+      const victim = Number((await stuck.request('/')).body);
+      const mark = corral.output.length;
       stuck.write('GET /block HTTP/1.1\r\nHost: localhost\r\n\r\n');
       await corral.waitFor(new RegExp(`\\[fixture\\] ${victim} blocking`), 5000, mark);
       const blockedAt = Date.now();
 
       await corral.waitFor(new RegExp(`\\[CRITICAL\\] WORKER TIMEOUT \\(pid: ${victim}\\)`), 5000, mark);
-      assert.ok(Date.now() - blockedAt >= 900, 'not killed before the timeout');
-      const [, next] = await corral.waitFor(/Booting worker with pid: (\d+)/, 5000, mark);
-      await waitUntil(() => !isAlive(victim!), 3000, `the stuck worker ${victim} is gone`);
+      // Seeing the log line lags the block itself, so the bound is loose; the point is "not at once".
+      assert.ok(Date.now() - blockedAt >= 500, 'not killed before the timeout');
+      await corral.waitFor(/Booting worker with pid: \d+/, 5000, mark);
+      await waitUntil(() => !isAlive(victim), 3000, `the stuck worker ${victim} is gone`);
       await within(stuck.closed, 3000, 'the stuck connection closes with its worker');
 
-      const reply = await waitUntil(() => get(corral!.url, '/').catch(() => null), 5000, 'a fresh connection is answered');
+      const reply = await waitUntil(() => get(corral!.url, '/').catch(() => null), 10_000, 'a fresh connection is answered');
       assert.equal(reply.status, 200);
-      assert.equal(reply.body, next, 'the replacement answers');
+      const booted = [...corral.output.slice(mark).matchAll(/Booting worker with pid: (\d+)/g)].map((m) => m[1]);
+      assert.ok(booted.includes(reply.body), `a replacement booted after the timeout answers (${reply.body}; booted ${booted.join(', ')})`);
     } finally {
       stuck?.destroy();
       await corral?.stop();

@@ -38,7 +38,7 @@ describe('unix socket binds', { concurrency: true }, () => {
     // A server killed with SIGKILL never unlinks its socket file: that is the stale file.
     const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => console.log('up'))`], { stdio: 'ignore' });
     try {
-      await waitUntil(() => fs.existsSync(sock), 5000, 'the holder created its socket');
+      await waitUntil(() => fs.existsSync(sock), 10_000, 'the holder created its socket');
       holder.kill('SIGKILL');
       await once(holder, 'exit');
       assert.ok(fs.statSync(sock).isSocket(), 'the dead server left its socket file behind');
