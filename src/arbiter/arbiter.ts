@@ -94,6 +94,9 @@ export class Arbiter {
     if (this.#state === 'quitting' || (this.#state === 'stopping' && graceful)) return;
     this.#log.info(why);
     this.#state = graceful ? 'stopping' : 'quitting';
+    // Like Gunicorn, close the listening sockets first: new connections are refused at once
+    // instead of queueing where no worker will accept them.
+    this.#closeListeners();
     this.#stopDeadline = Date.now() + this.#config.gracefulTimeout * 1000;
     for (const w of this.#workers.values()) {
       w.state = 'stopping';
@@ -187,9 +190,14 @@ export class Arbiter {
     }
   }
 
+  #closeListeners(): void {
+    closeAll(this.#listeners);
+    this.#listeners = [];
+  }
+
   #cleanup(): void {
     this.#signals.uninstall();
-    closeAll(this.#listeners);
+    this.#closeListeners();
     this.#pidfile?.remove(process.pid);
     this.#log.info('Shutting down: Master');
   }

@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 /** A libuv TCP or Pipe handle, as node:net keeps it internally. */
 export interface ServerHandle {
   fd: number;
+  listen(backlog: number): number;
   close(cb?: () => void): void;
   getsockname?(out: Record<string, unknown>): number;
 }
@@ -66,7 +67,26 @@ async function bindOne(address: BindAddress, log: Logger): Promise<Listener> {
   const out: Record<string, unknown> = {};
   handle.getsockname?.(out);
   const real: BindAddress = { kind: 'tcp', host, port: typeof out.port === 'number' ? out.port : address.port };
+  try {
+    probeListen(host, real.port, family, real);
+  } catch (err) {
+    handle.close();
+    throw err;
+  }
   return { address: real, url: formatAddress(real), handle };
+}
+
+/**
+ * Linux lets a socket with SO_REUSEADDR bind a port that another socket listens on; only listen()
+ * fails. The master never listens on its own socket (it would accept), so it proves the port is
+ * free with a throwaway socket that listens and closes in the same tick, before a connection could
+ * be accepted on it.
+ */
+function probeListen(host: string, port: number, family: number, address: BindAddress): void {
+  const probe = check(createServerHandle(host, port, family), address);
+  const err = probe.listen(1);
+  probe.close();
+  if (err) check(err, address);
 }
 
 function check(result: ServerHandle | number, address: BindAddress): ServerHandle {

@@ -1,5 +1,5 @@
 // The settings registry: every setting in docs order, and the Config type derived from it. Read by every process.
-import { SECTIONS, type Setting } from './types.js';
+import type { Setting } from './types.js';
 import * as configFile from './settings/config-file.js';
 import * as serverSocket from './settings/server-socket.js';
 import * as workerProcesses from './settings/worker-processes.js';
@@ -20,10 +20,34 @@ type ValueOf<S> = S extends Setting<infer T> ? T : never;
 /** Every setting's effective value, keyed by its config-file name. */
 export type Config = { -readonly [K in keyof Declared]: ValueOf<Declared[K]> };
 
-/** Every setting, grouped by section in docs order. */
-export const SETTINGS: readonly Setting[] = (Object.values(all) as unknown[])
-  .filter((v): v is Setting => typeof v === 'object' && v !== null && 'section' in v && 'parse' in v)
-  .sort((a, b) => SECTIONS.indexOf(a.section) - SECTIONS.indexOf(b.section));
+/** Every setting, in the order --help and docs/settings.md show them. */
+export const SETTINGS: readonly Setting[] = [
+  configFile.config,
+  configFile.app,
+  serverSocket.bind,
+  serverSocket.backlog,
+  workerProcesses.workers,
+  workerProcesses.workerClass,
+  workerProcesses.workerConnections,
+  workerProcesses.timeout,
+  workerProcesses.gracefulTimeout,
+  workerProcesses.keepAlive,
+  serverMechanics.preload,
+  serverMechanics.chdir,
+  serverMechanics.env,
+  serverMechanics.pid,
+  logging.logLevel,
+  logging.errorLogfile,
+  logging.name,
+  configFile.checkConfig,
+  configFile.printConfig,
+] as Setting[];
+
+// Every declared setting must be listed above exactly once.
+const declared = (Object.values(all) as unknown[]).filter((v) => typeof v === 'object' && v !== null && 'parse' in v);
+if (declared.length !== SETTINGS.length || declared.some((d) => !SETTINGS.includes(d as Setting))) {
+  throw new Error('src/config/registry.ts: SETTINGS must list every declared setting once');
+}
 
 export const SETTINGS_BY_NAME: ReadonlyMap<string, Setting> = new Map(SETTINGS.map((s) => [s.name, s]));
 

@@ -1,6 +1,7 @@
 // The error log, in Gunicorn's format ("[time] [pid] [LEVEL] message"). Used by the master and by workers.
 import fs from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from '../config/registry.js';
+import { CorralError } from '../errors.js';
 
 const LABEL: Record<LogLevel, string> = {
   debug: 'DEBUG',
@@ -14,6 +15,11 @@ export interface LoggerOptions {
   level: LogLevel;
   /** A file path, or '-' for standard error. */
   file: string;
+  /**
+   * Write standard error with a direct system call instead of process.stderr. A worker thread needs
+   * this: its process.stderr goes through the main thread, which may be the one that is stuck.
+   */
+  direct?: boolean;
 }
 
 /**
@@ -24,19 +30,24 @@ export class Logger {
   #min: number;
   #file: string;
   #fd: number | null = null;
+  readonly #direct: boolean;
 
   constructor(opts: LoggerOptions) {
     this.#min = LOG_LEVELS.indexOf(opts.level);
     this.#file = opts.file;
+    this.#direct = opts.direct ?? false;
     this.reopen();
   }
 
   /** Reopens the log file (after log rotation moved it away). */
   reopen(): void {
-    if (this.#file === '-') return;
+    if (this.#file === '-') {
+      if (this.#direct) this.#fd = 2;
+      return;
+    }
     const old = this.#fd;
     this.#fd = fs.openSync(this.#file, 'a');
-    if (old !== null) fs.closeSync(old);
+    if (old !== null && old !== 2) fs.closeSync(old);
   }
 
   isEnabled(level: LogLevel): boolean {
@@ -76,10 +87,13 @@ function timestamp(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())} ${tz}`;
 }
 
-/** An error's stack (or message), with its cause chain. */
+/**
+ * An error's stack (or message), with its cause chain. A CorralError shows its message only: its
+ * own stack is corral's internals, while its cause (the app's error) carries the stack that matters.
+ */
 export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  let text = err.stack ?? `${err.name}: ${err.message}`;
+  let text = err instanceof CorralError ? err.message : (err.stack ?? `${err.name}: ${err.message}`);
   if (err.cause !== undefined && err.cause !== err) text += `\nCaused by: ${describeError(err.cause)}`;
   return text;
 }

@@ -15,6 +15,8 @@ export interface WorkerClassOptions {
   listener: AppListener;
   /** Asks the master to send the listening sockets again (after this worker stopped accepting). */
   requestListeners: () => void;
+  /** A listening socket could not be listened on (the worker cannot serve). */
+  onListenError: (err: NodeJS.ErrnoException) => void;
 }
 
 /**
@@ -47,6 +49,10 @@ export class AsyncWorker {
       guarded(req, res);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
+    // The http.Server never listens itself (the acceptors do), but Node starts tracking its
+    // connections on 'listening': without it, closeIdleConnections() and the headers/request
+    // timeouts that stop slow clients (slowloris) do nothing.
+    this.#server.emit('listening');
   }
 
   /** Starts accepting on a listening socket from the master. */
@@ -54,7 +60,10 @@ export class AsyncWorker {
     if (this.#draining) return;
     const acceptor = net.createServer({ noDelay: true });
     acceptor.on('connection', (socket: Socket) => this.#accepted(socket));
-    acceptor.on('error', (err) => this.#opts.log.error(`Accept error: ${err.message}`));
+    acceptor.on('error', (err: NodeJS.ErrnoException) => {
+      if (acceptor.listening) this.#opts.log.error(`Accept error: ${err.message}`);
+      else this.#opts.onListenError(err);
+    });
     acceptor.listen(handle as net.ListenOptions, this.#opts.config.backlog);
     this.#acceptors.add(acceptor);
     this.#paused = false;

@@ -62,6 +62,10 @@ class WorkerMain {
         log,
         listener: this.#app.listener,
         requestListeners: () => this.#send({ type: 'corral:listeners-request' }),
+        onListenError: (err) => {
+          log.error(`Worker cannot listen: ${err.message}`);
+          process.exit(ExitCode.WORKER_BOOT_ERROR);
+        },
       });
       for (const h of this.#handles.splice(0)) this.#server.listen(h);
     } catch (err) {

@@ -42,7 +42,8 @@ export class Corral {
     };
     this.proc.stdout!.on('data', onData);
     this.proc.stderr!.on('data', onData);
-    this.exit = once(this.proc, 'exit').then(([code, signal]) => ({ code, signal })) as Corral['exit'];
+    // 'close' rather than 'exit': it comes after the output pipes are drained, so none is lost.
+    this.exit = once(this.proc, 'close').then(([code, signal]) => ({ code, signal })) as Corral['exit'];
     live.add(this);
     this.exit.then(() => live.delete(this));
   }
