@@ -9,6 +9,9 @@ import { SignalQueue, type MasterSignal } from './signal-queue.js';
 import { WorkerHandle } from './worker-handle.js';
 import { CrashBackoff } from './crash-backoff.js';
 
+/** Seconds a booting worker may stay silent, whatever --timeout says. */
+const BOOT_TIMEOUT_FLOOR = 30;
+
 /** running: serving. stopping: graceful stop. quitting: quick stop. halted: the loop is done. */
 type ArbiterState = 'running' | 'stopping' | 'quitting' | 'halted';
 
@@ -110,7 +113,7 @@ export class Arbiter {
     if (this.#state !== 'running') {
       if (now < this.#stopDeadline) return;
       for (const w of this.#workers.values()) {
-        this.#log.warning(`Worker (pid:${w.pid}) did not stop within the graceful timeout; killing it`);
+        w.stopReason = `after --graceful-timeout ${this.#config.gracefulTimeout} s`;
         w.kill('SIGKILL');
       }
       this.#stopDeadline = Infinity;
@@ -118,9 +121,13 @@ export class Arbiter {
     }
     if (this.#config.timeout <= 0) return;
     for (const w of this.#workers.values()) {
-      if (w.state === 'stopping' || w.silentFor(now) < this.#config.timeout) continue;
-      this.#log.critical(`WORKER TIMEOUT (pid: ${w.pid})`);
+      // Loading an app (compiling TypeScript on a busy machine) may take longer than a tight
+      // --timeout allows a running worker; a worker that never finishes booting is still caught.
+      const limit = w.isBooted() ? this.#config.timeout : Math.max(this.#config.timeout, BOOT_TIMEOUT_FLOOR);
+      if (w.state === 'stopping' || w.silentFor(now) < limit) continue;
+      this.#log.critical(`WORKER TIMEOUT (pid: ${w.pid})${w.isBooted() ? '' : ' while booting'}`);
       w.state = 'stopping';
+      w.stopReason = 'after WORKER TIMEOUT';
       w.kill('SIGKILL');
     }
   }
@@ -161,7 +168,7 @@ export class Arbiter {
     worker.bootedAt = Date.now();
     if (worker.state === 'booting') worker.state = 'running';
     this.#log.debug(`Worker (pid:${worker.pid}) booted: ${msg.app}`);
-    if (!this.#ready && [...this.#workers.values()].filter((w) => w.isBooted()).length >= this.#target) {
+    if (!this.#ready && this.#state === 'running' && [...this.#workers.values()].filter((w) => w.isBooted()).length >= this.#target) {
       this.#ready = true;
       this.#log.info(`Ready: ${this.#target} worker(s) serving ${msg.app} (started in ${Date.now() - this.#startedAt} ms)`);
     }
@@ -180,6 +187,8 @@ export class Arbiter {
       const reason = code === ExitCode.APP_LOAD_ERROR ? 'App failed to load.' : 'Worker failed to boot.';
       this.#log.error(`Worker (pid:${worker.pid}) ${how}`);
       this.#stop(true, `Shutting down: ${reason}`, code);
+    } else if (worker.stopReason) {
+      this.#log.error(`Worker (pid:${worker.pid}) ${how} ${worker.stopReason}`);
     } else if (expected) {
       this.#log.info(`Worker exiting (pid: ${worker.pid})`);
     } else {

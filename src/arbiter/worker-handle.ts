@@ -24,6 +24,8 @@ export class WorkerHandle {
   bootedAt: number | null = null;
   lastHeartbeat = Date.now();
   exited = false;
+  /** Why the master stopped this worker, when it did: said again when the worker is reaped. */
+  stopReason: string | null = null;
 
   constructor(id: number, config: Config, listeners: readonly Listener[], events: WorkerEvents) {
     this.id = id;

@@ -30,6 +30,7 @@ export const SETTINGS: readonly Setting[] = [
   workerProcesses.workerClass,
   workerProcesses.workerConnections,
   workerProcesses.timeout,
+  workerProcesses.blockedWarning,
   workerProcesses.gracefulTimeout,
   workerProcesses.keepAlive,
   serverMechanics.preload,

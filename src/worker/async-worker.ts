@@ -5,6 +5,10 @@ import type { Socket } from 'node:net';
 import type { Config } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
 import { guardListener, type AppListener } from './handle-request.js';
+import type { InflightRequest } from './watchdog.js';
+
+const START = Symbol('corral.start');
+type TimedResponse = http.ServerResponse & { [START]?: number };
 
 /** A listening socket handle received from the master. */
 export type ListenHandle = object;
@@ -44,6 +48,7 @@ export class AsyncWorker {
     const closeAfter = keepAlive <= 0;
     this.#server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (closeAfter || this.#draining) res.shouldKeepAlive = false;
+      (res as TimedResponse)[START] = Date.now();
       this.#inflight.add(res);
       res.once('close', () => this.#finished(res));
       guarded(req, res);
@@ -135,6 +140,16 @@ export class AsyncWorker {
     return new Promise((resolve) => {
       this.#drained = resolve;
     });
+  }
+
+  /** The requests this worker is serving now, oldest first (for the watchdog's report). */
+  inflight(): InflightRequest[] {
+    const now = Date.now();
+    return [...this.#inflight].map((res) => ({
+      method: res.req.method ?? '?',
+      url: res.req.url ?? '?',
+      ageMs: now - ((res as TimedResponse)[START] ?? now),
+    }));
   }
 
   get connections(): number {

@@ -6,6 +6,7 @@ import { isCorralMessage, type MasterMessage, type WorkerMessage } from '../ipc/
 import { describeError, Logger } from '../log/logger.js';
 import { AsyncWorker, type ListenHandle } from './async-worker.js';
 import { Heartbeat } from './heartbeat.js';
+import { Watchdog } from './watchdog.js';
 
 type WorkerRunState = 'waiting' | 'booting' | 'serving' | 'stopping';
 
@@ -18,6 +19,7 @@ class WorkerMain {
   #app: LoadedApp | null = null;
   #server: AsyncWorker | null = null;
   readonly #heartbeat = new Heartbeat();
+  readonly #watchdog = new Watchdog();
 
   start(): void {
     process.on('message', (msg: unknown, handle: unknown) => this.#onMessage(msg, handle));
@@ -73,6 +75,13 @@ class WorkerMain {
       process.exit(ExitCode.WORKER_BOOT_ERROR);
     }
     this.#state = 'serving';
+    const server = this.#server;
+    this.#watchdog.start({
+      timeout: config.timeout,
+      blockedWarning: config.blockedWarning,
+      log: { level: config.logLevel, file: config.errorLogfile },
+      inflight: () => server.inflight(),
+    });
     this.#send({ type: 'corral:booted', app: this.#app.description });
   }
 
@@ -84,6 +93,7 @@ class WorkerMain {
     await this.#server.stop();
     await this.#app?.close?.().catch((err: unknown) => this.#log?.warning(`App close failed: ${describeError(err)}`));
     this.#heartbeat.stop();
+    this.#watchdog.stop();
     process.exit(ExitCode.OK);
   }
 

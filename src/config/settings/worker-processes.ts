@@ -86,6 +86,27 @@ export const timeout = setting<number>({
   ].join('\n'),
 });
 
+export const blockedWarning = setting<number>({
+  name: 'blockedWarning',
+  section: 'Worker Processes',
+  flags: ['--blocked-warning'],
+  kind: 'number',
+  metavar: 'SECONDS',
+  default: () => ({ value: 1 }),
+  defaultDoc: '`1`',
+  parse: (raw) => parseSeconds(raw),
+  help: 'Log a WARNING with the stack when a worker\'s event loop is blocked this long (0 disables).',
+  doc: [
+    'Each worker runs a watchdog thread. When the event loop has been blocked for this many seconds',
+    '(slow synchronous code: a huge `JSON.parse`, a synchronous crypto call, an accidental loop), it',
+    'logs a WARNING with the JavaScript stack of the blocked code (source-mapped to `.ts` files) and',
+    'the requests in flight on that worker, so slow code is visible before it becomes an outage.',
+    'Shortly before `--timeout` kills a stuck worker, the same report is logged at ERROR. The watchdog',
+    'costs nothing on the request path: the main thread stamps a shared clock every 100 ms and the',
+    'inspector is only used while a stack is read. `0` turns the warning off.',
+  ].join('\n'),
+});
+
 export const gracefulTimeout = setting<number>({
   name: 'gracefulTimeout',
   section: 'Worker Processes',

@@ -1,0 +1,83 @@
+// The watchdog: a thread inside each worker process that notices a blocked event loop and logs its stack. Watchdog thread only.
+import inspector from 'node:inspector';
+import { workerData } from 'node:worker_threads';
+import { Logger } from '../log/logger.js';
+import { StackCapture, type CapturedStack } from './stack-capture.js';
+import { INFLIGHT_EXPRESSION, type WatchdogData, type InflightRequest } from './watchdog.js';
+
+const data = workerData as WatchdogData;
+const beat = new Float64Array(data.beat);
+const log = new Logger({ ...data.log, direct: true });
+
+/**
+ * A fresh inspector session per report: nothing stays attached to the main thread between reports
+ * (Node would otherwise wait for the "debugger" at exit), and disconnecting cancels a pause that
+ * never took effect (a thread blocked outside JavaScript).
+ */
+async function captureMainThread(): Promise<CapturedStack> {
+  const session = new inspector.Session();
+  session.connectToMainThread();
+  try {
+    const capture = new StackCapture(
+      (method, params) =>
+        new Promise((resolve, reject) =>
+          session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve((result ?? {}) as Record<string, unknown>))),
+        ),
+      (event, listener) => session.on(event, (m: { params: Record<string, unknown> }) => listener(m.params)),
+    );
+    return await capture.capture(INFLIGHT_EXPRESSION);
+  } finally {
+    session.disconnect();
+  }
+}
+
+type Level = 'none' | 'warning' | 'error';
+let reached: Level = 'none';
+let busy = false;
+
+setInterval(() => {
+  const blockedMs = Date.now() - beat[0]!;
+  if (blockedMs < data.beatMs * 3) {
+    reached = 'none';
+    return;
+  }
+  if (busy) return;
+  if (data.errorAfterMs > 0 && blockedMs >= data.errorAfterMs && reached !== 'error') report('error', blockedMs);
+  else if (data.warnAfterMs > 0 && blockedMs >= data.warnAfterMs && reached === 'none') report('warning', blockedMs);
+}, Math.max(20, Math.floor(data.beatMs / 2)));
+
+function report(level: 'warning' | 'error', blockedMs: number): void {
+  reached = level;
+  busy = true;
+  captureMainThread()
+    .then(({ frames, evaluated }) => log.log(level, describe(level, blockedMs, frames, evaluated)))
+    .catch((err: Error) => log.log(level, `${headline(level, blockedMs)}; its stack could not be read: ${err.message}`))
+    .finally(() => {
+      busy = false;
+    });
+}
+
+function headline(level: 'warning' | 'error', blockedMs: number): string {
+  const s = (blockedMs / 1000).toFixed(1);
+  return level === 'error'
+    ? `Worker (pid:${process.pid}) event loop blocked for ${s} s; it will be killed at --timeout ${data.timeout} s`
+    : `Worker (pid:${process.pid}) event loop blocked for ${s} s (--blocked-warning ${data.warnAfterMs / 1000} s)`;
+}
+
+function describe(level: 'warning' | 'error', blockedMs: number, frames: string[], evaluated: string | undefined): string {
+  const lines = [headline(level, blockedMs)];
+  if (frames.length > 0) lines.push('  JavaScript stack of the blocked code:', ...frames.slice(0, 30).map((f) => `    ${f}`));
+  else lines.push('  No JavaScript was running: the thread is blocked in native code or a synchronous system call.');
+  let requests: InflightRequest[] = [];
+  try {
+    requests = evaluated ? (JSON.parse(evaluated) as InflightRequest[]) : [];
+  } catch {
+    // leave the list empty
+  }
+  if (requests.length === 0) lines.push('  No request in flight on this worker.');
+  else {
+    lines.push('  Requests in flight on this worker:');
+    for (const r of requests.slice(0, 20)) lines.push(`    ${r.method} ${r.url} (${(r.ageMs / 1000).toFixed(1)} s)`);
+  }
+  return lines.join('\n');
+}

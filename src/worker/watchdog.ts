@@ -1,0 +1,59 @@
+// Starts the watchdog thread and keeps its view of the event loop fresh. Worker process (main thread).
+import { Worker } from 'node:worker_threads';
+import type { LoggerOptions } from '../log/logger.js';
+import { heartbeatIntervalMs } from './heartbeat.js';
+
+/** A request as the watchdog reports it. */
+export interface InflightRequest {
+  method: string;
+  url: string;
+  ageMs: number;
+}
+
+export interface WatchdogData {
+  beat: SharedArrayBuffer;
+  beatMs: number;
+  warnAfterMs: number;
+  errorAfterMs: number;
+  timeout: number;
+  log: LoggerOptions;
+}
+
+const INFLIGHT_KEY = 'corral.inflight';
+/** Evaluated inside the paused main thread to list its requests in flight. */
+export const INFLIGHT_EXPRESSION = `globalThis[Symbol.for(${JSON.stringify(INFLIGHT_KEY)})]?.()`;
+
+/** How often the main thread stamps the shared clock. */
+const BEAT_MS = 100;
+
+/**
+ * The main thread stamps a shared clock every 100 ms; the watchdog thread reads it and, when the
+ * stamp is stale, pauses the main thread through the inspector to log what it is running. Nothing
+ * runs on the request path, and the inspector's debugger is only enabled while a stack is read.
+ */
+export class Watchdog {
+  #thread: Worker | null = null;
+  #timer: NodeJS.Timeout | null = null;
+
+  start(opts: { timeout: number; blockedWarning: number; log: LoggerOptions; inflight: () => InflightRequest[] }): void {
+    const errorAfterMs = opts.timeout > 0 ? opts.timeout * 1000 - 1.5 * heartbeatIntervalMs(opts.timeout) : 0;
+    const warnAfterMs = opts.blockedWarning * 1000;
+    if (errorAfterMs <= 0 && warnAfterMs <= 0) return;
+    const beat = new Float64Array(new SharedArrayBuffer(8));
+    beat[0] = Date.now();
+    this.#timer = setInterval(() => {
+      beat[0] = Date.now();
+    }, BEAT_MS);
+    this.#timer.unref();
+    (globalThis as Record<symbol, unknown>)[Symbol.for(INFLIGHT_KEY)] = () => JSON.stringify(opts.inflight());
+    const data: WatchdogData = { beat: beat.buffer as SharedArrayBuffer, beatMs: BEAT_MS, warnAfterMs, errorAfterMs, timeout: opts.timeout, log: opts.log };
+    this.#thread = new Worker(new URL('./watchdog-thread.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
+    this.#thread.unref();
+    this.#thread.on('error', () => undefined);
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    void this.#thread?.terminate();
+  }
+}
