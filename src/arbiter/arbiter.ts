@@ -188,7 +188,10 @@ export class Arbiter {
       this.#log.error(`Worker (pid:${worker.pid}) ${how}`);
       this.#stop(true, `Shutting down: ${reason}`, code);
     } else if (worker.stopReason) {
-      this.#log.error(`Worker (pid:${worker.pid}) ${how} ${worker.stopReason}`);
+      // A worker killed for being stuck counts as a crash: one stuck at every boot must not respawn in a hot loop.
+      const delay = this.#state === 'running' ? this.#backoff.recordCrash(Date.now(), worker.bootedAt) : 0;
+      const respawn = delay > 0 ? `; respawning in ${(delay / 1000).toFixed(1)} s (it keeps crashing)` : '';
+      this.#log.error(`Worker (pid:${worker.pid}) ${how} ${worker.stopReason}${respawn}`);
     } else if (expected) {
       this.#log.info(`Worker exiting (pid: ${worker.pid})`);
     } else {

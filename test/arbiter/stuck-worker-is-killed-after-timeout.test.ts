@@ -36,7 +36,7 @@ describe('a stuck worker', { concurrency: true }, () => {
   });
 
   // DESIGN.md (Liveness) promises the JavaScript stack of the blocked code and the request(s) in flight.
-  test('the timeout log says why: the blocked code\'s stack and the request in flight', { todo: 'watchdog stack capture is not implemented yet (DESIGN.md, Liveness)' }, async () => {
+  test('the timeout log says why: the blocked code\'s stack and the request in flight', async () => {
     let corral: Corral | undefined;
     let stuck: RawConnection | undefined;
     try {
