@@ -20,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
     throw new CorralError('CORRAL_ERR_CLI_USAGE', 'no APP_MODULE given: pass it as an argument (corral app.ts) or set `app` in the config file');
   }
   const log = new Logger({ level: config.logLevel, file: config.errorLogfile });
+  for (const notice of resolved.notices) log.info(notice);
   const prepared = await prepareMaster(config, log);
   if (config.checkConfig) return prepared;
   return new Arbiter(config, log, VERSION).run();

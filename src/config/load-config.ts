@@ -12,12 +12,20 @@ export interface ResolvedConfig {
   configFile: string | null;
   help: boolean;
   version: boolean;
+  /** One-line notices to log once the logger exists (a Gunicorn alias, an ignored setting). */
+  notices: string[];
 }
+
+/** Notices gathered while applying values; reset by each loadConfig call. */
+let notices: string[] = [];
 
 /** Applies one raw value, turning a BadValue into a message that names the setting as the user wrote it. */
 function apply(s: Setting, raw: unknown, shownAs: string, from: string): unknown {
   try {
-    return s.parse(raw);
+    const value = s.parse(raw);
+    const notice = s.notice?.(raw, value);
+    if (notice && !notices.includes(notice)) notices.push(notice);
+    return value;
   } catch (err) {
     if (err instanceof BadValue) throw invalid(shownAs, err.item ? err.item.value : raw, err.message, from);
     throw err;
@@ -33,6 +41,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const cmdArgs = parseArgs(splitShellWords(env.CORRAL_CMD_ARGS ?? ''), 'CORRAL_CMD_ARGS');
   const values: Record<string, unknown> = {};
   const sources: Record<string, Source> = {};
+  notices = [];
 
   for (const s of SETTINGS) {
     const d = s.default(env);
@@ -47,7 +56,20 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   applyArgs(cmdArgs, { kind: 'cmd-args-env' }, 'CORRAL_CMD_ARGS', values, sources);
   applyArgs(cli, { kind: 'command-line' }, 'command line', values, sources);
   checkEnvDefaults(values, sources);
-  return { config: values as Config, sources, configFile, help, version };
+  deriveWorkerClass(values, sources);
+  return { config: values as Config, sources, configFile, help, version, notices };
+}
+
+/** As in Gunicorn, `--threads` above 1 with the default worker class selects the thread class. */
+function deriveWorkerClass(values: Record<string, unknown>, sources: Record<string, Source>): void {
+  const threads = values.threads as number;
+  if (threads <= 1) return;
+  if (sources.workerClass!.kind === 'default') {
+    values.workerClass = 'thread';
+    sources.workerClass = { kind: 'default', detail: `--threads ${threads}` };
+  } else if (values.workerClass !== 'thread') {
+    notices.push(`--threads ${threads} is ignored by the ${String(values.workerClass)} worker class`);
+  }
 }
 
 /** `-c PATH` from the command line, else from CORRAL_CMD_ARGS, with how it was given for messages. */

@@ -28,6 +28,7 @@ export const SETTINGS: readonly Setting[] = [
   serverSocket.backlog,
   workerProcesses.workers,
   workerProcesses.workerClass,
+  workerProcesses.threads,
   workerProcesses.workerConnections,
   workerProcesses.timeout,
   workerProcesses.blockedWarning,
@@ -56,5 +57,5 @@ export const SETTINGS_BY_FLAG: ReadonlyMap<string, Setting> = new Map(
   SETTINGS.flatMap((s) => s.flags.map((f) => [f, s] as const)),
 );
 
-export { WORKER_CLASSES, type WorkerClass } from './settings/worker-processes.js';
+export { WORKER_CLASSES, WORKER_CLASS_ALIASES, type WorkerClass } from './settings/worker-processes.js';
 export { LOG_LEVELS, type LogLevel } from './settings/logging.js';

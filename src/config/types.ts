@@ -48,6 +48,8 @@ export interface Setting<T = unknown> {
   readonly defaultDoc: string;
   /** Turns a raw value (a CLI string, or whatever a config file holds) into a valid value, or throws. */
   readonly parse: (raw: unknown) => T;
+  /** A one-line notice to log about an accepted value (e.g. a Gunicorn alias). */
+  notice?(raw: unknown, value: T): string | undefined; // method syntax: keeps Setting<T> covariant
   /** One line for --help. */
   readonly help: string;
   /** The longer text for docs/settings.md (Markdown). */

@@ -4,7 +4,9 @@ import type { Config } from '../config/registry.js';
 import { CorralError, ExitCode } from '../errors.js';
 import { isCorralMessage, type MasterMessage, type WorkerMessage } from '../ipc/messages.js';
 import { describeError, Logger } from '../log/logger.js';
-import { AsyncWorker, type ListenHandle } from './async-worker.js';
+import type { ListenHandle } from './acceptors.js';
+import type { WorkerServer } from './http-worker.js';
+import { createWorkerServer } from './worker-class.js';
 import { Heartbeat } from './heartbeat.js';
 import { Watchdog } from './watchdog.js';
 
@@ -15,9 +17,9 @@ class WorkerMain {
   #config: Config | null = null;
   #log: Logger | null = null;
   #expected = Infinity;
-  #handles: ListenHandle[] = [];
+  #handles: Array<[number, ListenHandle]> = [];
   #app: LoadedApp | null = null;
-  #server: AsyncWorker | null = null;
+  #server: WorkerServer | null = null;
   readonly #heartbeat = new Heartbeat();
   readonly #watchdog = new Watchdog();
 
@@ -42,8 +44,9 @@ class WorkerMain {
       process.title = `corral: worker${name}`;
       this.#heartbeat.start(msg.config.timeout);
     } else if (msg.type === 'corral:listener' && handle) {
-      if (this.#server) this.#server.listen(handle);
-      else this.#handles.push(handle);
+      const index = msg.listener.index;
+      if (this.#server) this.#server.addListener(index, handle as ListenHandle);
+      else this.#handles.push([index, handle as ListenHandle]);
     }
     if (this.#state === 'waiting' && this.#config && this.#handles.length >= this.#expected) void this.#boot(this.#config);
   }
@@ -59,7 +62,7 @@ class WorkerMain {
     }
     if (this.#state !== 'booting') return; // told to stop while loading
     try {
-      this.#server = new AsyncWorker({
+      this.#server = createWorkerServer(config.workerClass, {
         config,
         log,
         listener: this.#app.listener,
@@ -69,7 +72,7 @@ class WorkerMain {
           process.exit(ExitCode.WORKER_BOOT_ERROR);
         },
       });
-      for (const h of this.#handles.splice(0)) this.#server.listen(h);
+      for (const [index, h] of this.#handles.splice(0)) this.#server.addListener(index, h);
     } catch (err) {
       log.error(`Worker failed to boot:\n${describeError(err)}`);
       process.exit(ExitCode.WORKER_BOOT_ERROR);

@@ -3,8 +3,18 @@ import os from 'node:os';
 import { setting } from '../types.js';
 import { BadValue, parseEnum, parseInt_, parseSeconds } from '../values.js';
 
-export const WORKER_CLASSES = ['async'] as const;
+export const WORKER_CLASSES = ['async', 'sync', 'thread'] as const;
 export type WorkerClass = (typeof WORKER_CLASSES)[number];
+
+/** Gunicorn's worker class names, and the corral class that plays each one's part. */
+export const WORKER_CLASS_ALIASES: Readonly<Record<string, WorkerClass>> = {
+  gevent: 'async',
+  eventlet: 'async',
+  tornado: 'async',
+  gaiohttp: 'async',
+  asgi: 'async',
+  gthread: 'thread',
+};
 
 export const workers = setting<number>({
   name: 'workers',
@@ -42,12 +52,53 @@ export const workerClass = setting<WorkerClass>({
   metavar: 'CLASS',
   choices: WORKER_CLASSES,
   default: () => ({ value: 'async' }),
-  defaultDoc: '`async`',
-  parse: (raw) => parseEnum(raw, WORKER_CLASSES),
-  help: 'How a worker serves requests: async (the event loop).',
+  defaultDoc: '`async` (`thread` when `--threads` is more than 1)',
+  parse: (raw) => {
+    const name = typeof raw === 'string' ? raw.trim().toLowerCase() : raw;
+    const alias = typeof name === 'string' ? WORKER_CLASS_ALIASES[name] : undefined;
+    if (alias) return alias;
+    try {
+      return parseEnum(raw, WORKER_CLASSES);
+    } catch {
+      throw new BadValue(`one of ${WORKER_CLASSES.join(', ')} (or a Gunicorn name: ${Object.keys(WORKER_CLASS_ALIASES).join(', ')})`);
+    }
+  },
+  notice: (raw, value) => {
+    const name = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+    return WORKER_CLASS_ALIASES[name] ? `Worker class "${name}" is Gunicorn's name; using corral's "${value}"` : undefined;
+  },
+  help: 'How a worker serves requests: async (event loop), sync (one request at a time) or thread.',
   doc: [
-    'How each worker serves requests. `async` runs the app on Node\'s event loop: many connections and',
-    'requests at once per worker, up to `--worker-connections`.',
+    'How each worker serves requests (see docs/worker-classes.md for choosing one):',
+    '',
+    '- `async`: the app runs on Node\'s event loop; many connections and requests at once per worker,',
+    '  up to `--worker-connections`. For I/O-bound apps: most Node apps.',
+    '- `sync`: one request at a time per worker. A busy worker accepts nothing, so no request waits',
+    '  behind it while another worker is idle. Each connection closes after its response. For',
+    '  CPU-heavy or blocking handlers.',
+    '- `thread`: each worker runs `--threads` worker threads, each with its own instance of the app; the',
+    '  main thread owns the sockets and HTTP parsing and hands each request to an idle thread. A blocked',
+    '  thread blocks neither the others nor the worker.',
+    '',
+    'Gunicorn\'s names are accepted with a notice: `gevent`, `eventlet`, `tornado`, `gaiohttp` and `asgi`',
+    'mean `async`; `gthread` means `thread`.',
+  ].join('\n'),
+});
+
+export const threads = setting<number>({
+  name: 'threads',
+  section: 'Worker Processes',
+  flags: ['--threads'],
+  kind: 'int',
+  metavar: 'INT',
+  default: () => ({ value: 1 }),
+  defaultDoc: '`1`',
+  parse: (raw) => parseInt_(raw, 1, 256),
+  help: 'Worker threads per worker process for the thread class (more than 1 selects it).',
+  doc: [
+    'The number of worker threads in each worker process of the `thread` class, each with its own',
+    'instance of the app. As in Gunicorn, a value above 1 with the default worker class selects the',
+    '`thread` class; the `async` and `sync` classes ignore it (with a notice).',
   ].join('\n'),
 });
 
