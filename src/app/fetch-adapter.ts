@@ -1,7 +1,7 @@
 // Serves a Fetch-style handler (Request in, Response out) on node:http. Runs in the worker process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import { CorralError } from '../errors.js';
+import { ClientLifetime, toRequest } from './fetch-request.js';
 
 /** What a Fetch handler gets as its second argument: the Node objects behind the Request (as @hono/node-server does). */
 export interface FetchEnv {
@@ -13,7 +13,6 @@ export interface FetchEnv {
 export type FetchHandler = (request: Request, env: FetchEnv) => unknown;
 
 type BodyReader = ReadableStreamDefaultReader<Uint8Array>;
-type RequestInitWithDuplex = RequestInit & { duplex?: 'half' };
 
 const NEXT_TURN = Symbol('next turn');
 const noop = (): void => undefined;
@@ -27,53 +26,14 @@ const noop = (): void => undefined;
  */
 export function createFetchListener(handler: FetchHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async function fetchListener(req, res) {
-    const controller = new AbortController();
+    const client = new ClientLifetime();
     res.once('close', () => {
-      if (!res.writableFinished) controller.abort();
+      if (!res.writableFinished) client.leave();
     });
-    const response = await handler(toRequest(req, controller.signal), { incoming: req, outgoing: res });
+    const response = await handler(toRequest(req, client), { incoming: req, outgoing: res });
     if (!isResponse(response)) throw notAResponse(response);
-    await writeResponse(response, req, res, controller.signal);
+    await writeResponse(response, req, res, client);
   };
-}
-
-function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
-  const method = req.method ?? 'GET';
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-  const init: RequestInitWithDuplex = { method, headers, signal };
-  if (method !== 'GET' && method !== 'HEAD' && hasBody(req)) {
-    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
-    init.duplex = 'half';
-  }
-  try {
-    return new Request(requestUrl(req, req.headers.host), init);
-  } catch (err) {
-    // A Host header that is not a valid authority is the client's mistake, not the app's:
-    // fall back to the address the request arrived on rather than failing it.
-    if (req.headers.host === undefined) throw err;
-    return new Request(requestUrl(req, undefined), init);
-  }
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-function requestUrl(req: IncomingMessage, host: string | undefined): string {
-  const url = req.url ?? '/';
-  if (url.startsWith('http://') || url.startsWith('https://')) return url; // absolute-form (a proxy request)
-  const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-  const authority = host ?? localAuthority(req);
-  return `${scheme}://${authority}${url.startsWith('/') ? url : `/${url}`}`;
-}
-
-function localAuthority(req: IncomingMessage): string {
-  const { localAddress, localPort } = req.socket;
-  if (localAddress === undefined) return 'localhost';
-  return localAddress.includes(':') ? `[${localAddress}]:${localPort}` : `${localAddress}:${localPort}`;
 }
 
 function isResponse(value: unknown): value is Response {
@@ -92,7 +52,7 @@ function notAResponse(value: unknown): CorralError {
   );
 }
 
-async function writeResponse(response: Response, req: IncomingMessage, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function writeResponse(response: Response, req: IncomingMessage, res: ServerResponse, client: ClientLifetime): Promise<void> {
   res.statusCode = response.status;
   if (response.statusText !== '') res.statusMessage = response.statusText;
   for (const [name, value] of response.headers) {
@@ -101,18 +61,18 @@ async function writeResponse(response: Response, req: IncomingMessage, res: Serv
   const cookies = typeof response.headers.getSetCookie === 'function' ? response.headers.getSetCookie() : [];
   if (cookies.length > 0) res.setHeader('set-cookie', cookies);
   const body = response.body;
-  if (body === null || req.method === 'HEAD' || signal.aborted) {
+  if (body === null || req.method === 'HEAD' || client.isGone) {
     body?.cancel().catch(noop);
     res.end();
     return;
   }
-  await writeBody(body.getReader() as BodyReader, res, signal);
+  await writeBody(body.getReader() as BodyReader, res, client);
 }
 
 /** Streams the body with backpressure; cancels it if the client goes away first. */
-async function writeBody(reader: BodyReader, res: ServerResponse, signal: AbortSignal): Promise<void> {
-  const cancel = (): void => void reader.cancel(signal.reason).catch(noop);
-  signal.addEventListener('abort', cancel, { once: true });
+async function writeBody(reader: BodyReader, res: ServerResponse, client: ClientLifetime): Promise<void> {
+  const cancel = (): void => void reader.cancel(new DOMException('The client went away', 'AbortError')).catch(noop);
+  client.onLeave = cancel;
   let complete = false;
   try {
     complete = await pump(reader, res);
@@ -122,7 +82,7 @@ async function writeBody(reader: BodyReader, res: ServerResponse, signal: AbortS
     if (res.headersSent) res.destroy(err as Error);
     throw err;
   } finally {
-    signal.removeEventListener('abort', cancel);
+    client.onLeave = undefined;
   }
   // The socket can be destroyed before its 'close' (and so the abort) is emitted.
   if (!complete) cancel();
@@ -158,8 +118,17 @@ function end(res: ServerResponse, chunk?: Uint8Array): boolean {
   return true;
 }
 
+let turn: Promise<typeof NEXT_TURN> | undefined;
+
+/** Resolves after the current event-loop turn; shared by every response waiting in that turn. */
 function nextTurn(): Promise<typeof NEXT_TURN> {
-  return new Promise((resolve) => setImmediate(resolve, NEXT_TURN));
+  turn ??= new Promise((resolve) => {
+    setImmediate(() => {
+      turn = undefined;
+      resolve(NEXT_TURN);
+    });
+  });
+  return turn;
 }
 
 /** Writes a chunk, waiting for 'drain' when the socket is full; false if the client went away. */

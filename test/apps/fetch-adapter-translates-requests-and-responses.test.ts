@@ -122,11 +122,13 @@ test('a slow client holds back the body stream, and leaving cancels it', async (
   await corral.waitFor(/\[fetch-inspector\] big stream cancelled after \d+ bytes/, 10_000, from);
 });
 
-test('the request signal aborts when the client disconnects before the response', async () => {
-  const from = corral.output.length;
-  const req = http.get(`${corral.url}/wait`, { agent: false });
-  req.on('error', () => undefined); // destroyed on purpose below
-  await corral.waitFor(/\[fetch-inspector\] waiting for the client to go away/, 10_000, from);
-  req.destroy();
-  await corral.waitFor(/\[fetch-inspector\] request signal aborted: AbortError/, 10_000, from);
-});
+for (const [label, query] of [['request', ''], ['a clone of the request', '?clone']]) {
+  test(`the signal of ${label} aborts when the client disconnects before the response`, async () => {
+    const from = corral.output.length;
+    const req = http.get(`${corral.url}/wait${query}`, { agent: false });
+    req.on('error', () => undefined); // destroyed on purpose below
+    await corral.waitFor(/\[fetch-inspector\] waiting for the client to go away/, 10_000, from);
+    req.destroy();
+    await corral.waitFor(/\[fetch-inspector\] request signal aborted: AbortError/, 10_000, from);
+  });
+}

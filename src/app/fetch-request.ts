@@ -1,0 +1,115 @@
+// Builds the Fetch API Request a Fetch handler sees from a node:http request. Runs in the worker process.
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+
+type RequestInitWithDuplex = RequestInit & { duplex?: 'half' };
+
+/**
+ * Whether the client went away before its response ended, as an AbortSignal made on first
+ * use: handing Request an AbortSignal to follow costs undici ~40 µs per request (a WeakRef,
+ * a FinalizationRegistry entry and a listener), and most handlers never read the signal.
+ */
+export class ClientLifetime {
+  #controller: AbortController | undefined;
+  #gone = false;
+  /** Runs once if the client leaves; the response writer sets it to cancel the body. */
+  onLeave: (() => void) | undefined;
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#gone) this.#controller.abort();
+    }
+    return this.#controller.signal;
+  }
+
+  get isGone(): boolean {
+    return this.#gone;
+  }
+
+  /** The client disconnected before the response ended. */
+  leave(): void {
+    this.#gone = true;
+    this.#controller?.abort();
+    this.onLeave?.();
+  }
+}
+
+const LIFETIME = Symbol('corral.clientLifetime');
+
+/**
+ * A Request whose `signal` is the client's lifetime, and so is its clones'. Only a Request
+ * re-made with `new Request(request)` gets undici's own signal, which never aborts.
+ */
+class ServerRequest extends Request {
+  [LIFETIME]: ClientLifetime;
+
+  constructor(url: string, init: RequestInit, lifetime: ClientLifetime) {
+    super(url, init);
+    this[LIFETIME] = lifetime;
+  }
+}
+
+const cloneRequest = Request.prototype.clone;
+
+// Outside the class body because TypeScript declares Request's `signal` and `clone` as
+// properties, which a class may not override with an accessor or a method.
+Object.defineProperties(ServerRequest.prototype, {
+  signal: {
+    get(this: ServerRequest): AbortSignal {
+      return this[LIFETIME].signal;
+    },
+    configurable: true,
+  },
+  clone: {
+    // undici's clone() follows only signals it made itself, so the copy shares ours.
+    value: function clone(this: ServerRequest): Request {
+      const copy = cloneRequest.call(this) as ServerRequest;
+      Object.setPrototypeOf(copy, ServerRequest.prototype);
+      copy[LIFETIME] = this[LIFETIME];
+      return copy;
+    },
+    configurable: true,
+    writable: true,
+  },
+});
+
+/** The Request for `req`: absolute URL, every header (repeats too), and a streamed body. */
+export function toRequest(req: IncomingMessage, lifetime: ClientLifetime): Request {
+  const method = req.method ?? 'GET';
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  const init: RequestInitWithDuplex = { method, headers };
+  if (method !== 'GET' && method !== 'HEAD' && hasBody(req)) {
+    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    init.duplex = 'half';
+  }
+  try {
+    return new ServerRequest(requestUrl(req, req.headers.host), init, lifetime);
+  } catch (err) {
+    // A Host header that is not a valid authority is the client's mistake, not the app's:
+    // fall back to the address the request arrived on rather than failing it.
+    if (req.headers.host === undefined) throw err;
+    return new ServerRequest(requestUrl(req, undefined), init, lifetime);
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function requestUrl(req: IncomingMessage, host: string | undefined): string {
+  const url = req.url ?? '/';
+  if (url.startsWith('http://') || url.startsWith('https://')) return url; // absolute-form (a proxy request)
+  const scheme = (req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+  const authority = host ?? localAuthority(req);
+  return `${scheme}://${authority}${url.startsWith('/') ? url : `/${url}`}`;
+}
+
+function localAuthority(req: IncomingMessage): string {
+  const { localAddress, localPort } = req.socket;
+  if (localAddress === undefined) return 'localhost';
+  return localAddress.includes(':') ? `[${localAddress}]:${localPort}` : `${localAddress}:${localPort}`;
+}
