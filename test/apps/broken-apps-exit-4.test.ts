@@ -72,9 +72,9 @@ for (const c of CASES) {
   });
 }
 
-test('--check-config exits 4 with the same message when the app cannot be loaded', async () => {
+test('--check-config exits 1 with the same message when the app cannot be loaded', async () => {
   const result = await runCorral([appFixture('throws-at-import.ts'), '--check-config']);
-  assert.equal(result.code, 4, result.output);
+  assert.equal(result.code, 1, result.output);
   assert.ok(result.output.includes('throws-at-import.ts:8:9: Error: DATABASE_URL is not set'), result.output);
 });
 
