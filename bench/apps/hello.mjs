@@ -1,7 +1,8 @@
 // Benchmark app: a node:http request listener answering "hello world!"; runs in each worker.
 //
-// It counts the requests this process served, the distinct connections they came on, and
-// the CPU time it used from its first counted request on. When BENCH_COUNTS_DIR is set,
+// It counts the requests this process served, the distinct connections they came on, the
+// mean number of those connections open at once (sampled every 50 ms), and the CPU time it
+// used, all from its first counted request on. When BENCH_COUNTS_DIR is set,
 // these are written to $BENCH_COUNTS_DIR/<pid>.json on exit, so the harness can report
 // per-worker balance. Requests carrying `x-bench-nocount` (readiness probes, warm-up) are
 // not counted.
@@ -12,15 +13,25 @@ const BODY = Buffer.from('hello world!');
 let count = 0;
 let connections = 0;
 let cpuAtFirst = null;
+let open = 0;
+let openSum = 0;
+let openSamples = 0;
 const seen = new WeakSet();
+
+function startSampling() {
+  cpuAtFirst = process.cpuUsage();
+  setInterval(() => { openSum += open; openSamples++; }, 50).unref();
+}
 
 /** @type {import('node:http').RequestListener} */
 export default function hello(req, res) {
   if (req.headers['x-bench-nocount'] === undefined) {
-    if (count++ === 0) cpuAtFirst = process.cpuUsage();
+    if (count++ === 0) startSampling();
     if (!seen.has(req.socket)) {
       seen.add(req.socket);
       connections++;
+      open++;
+      req.socket.once('close', () => { open--; });
     }
   }
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BODY.length });
@@ -40,7 +51,8 @@ function cpuMs() {
 const dir = process.env.BENCH_COUNTS_DIR;
 if (dir) {
   const writeCount = () => {
-    const record = { pid: process.pid, count, connections, cpuMs: Math.round(cpuMs()) };
+    const meanOpen = openSamples ? Math.round((10 * openSum) / openSamples) / 10 : 0;
+    const record = { pid: process.pid, count, connections, meanOpen, cpuMs: Math.round(cpuMs()) };
     try {
       writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(record));
     } catch {

@@ -34,7 +34,7 @@ export async function stopTarget(started) {
   rmSync(started.countsDir, { recursive: true, force: true });
   return {
     counts: files.map((f) => f.count), conns: files.map((f) => f.connections),
-    cpuMs: files.map((f) => f.cpuMs), killed,
+    meanOpen: files.map((f) => f.meanOpen), cpuMs: files.map((f) => f.cpuMs), killed,
   };
 }
 
@@ -55,11 +55,12 @@ export async function measureRun(name, load, { root, duration, warmup }) {
     const wrk = await runWrk(args, duration);
     const masterCpuPct = masterCpu();
     const masterRssMiB = rssMiB(started.proc.pid);
-    const { counts, conns, cpuMs, killed } = await stopTarget(started);
+    const { counts, conns, meanOpen, cpuMs, killed } = await stopTarget(started);
     return {
       command: wrk.command, rps: wrk.rps, requests: wrk.requests, latencyMs: wrk.latencyMs,
       errors: wrk.errors, errorTotal: wrk.errorTotal,
       counts, balance: balance(counts), conns, connBalance: balance(conns), workerCpuMs: cpuMs,
+      meanOpen, openBalance: balance(meanOpen),
       masterCpuPct, masterRssMiB, readyMs: started.readyMs, killedAfterGrace: killed,
     };
   } catch (err) {

@@ -53,6 +53,12 @@ export const TARGETS = {
     env: { SCHED: 'none', SHED: '1' },
     workers: WORKERS,
   },
+  'node-cluster-none-rebalance': {
+    describe: 'SCHED=none, shed as above, plus surplus keep-alive connections are closed after a response',
+    cmd: (port) => [node, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
+    env: { SCHED: 'none', SHED: '2' },
+    workers: WORKERS,
+  },
   // The same peers on Node 24, so SO_REUSEPORT is compared on the same runtime.
   'node24-cluster-rr': {
     describe: 'node-cluster-rr on Node 24',

@@ -57,7 +57,7 @@ function toMs(text) {
 export function parseWrk(out) {
   const num = (re) => Number(re.exec(out)?.[1] ?? NaN);
   const latency = {};
-  for (const m of out.matchAll(/^\s+(50|75|90|99)%\s+([\d.]+\w+)$/gm)) {
+  for (const m of out.matchAll(/^\s+(50|75|90|99)%\s+([\d.]+\w+)\s*$/gm)) {
     latency[`p${m[1]}`] = toMs(m[2]);
   }
   const avg = /^\s+Latency\s+([\d.]+\w+)\s+([\d.]+\w+)\s+([\d.]+\w+)/m.exec(out);

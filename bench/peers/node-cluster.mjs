@@ -5,6 +5,8 @@
 // SCHED=none: the master binds, every worker polls the shared socket and accepts itself.
 // SHED=1 (with SCHED=none): a worker closes its listening handle while it holds more than
 //   its fair share of open connections, and listens again once it is back under it.
+// SHED=2: the same, and a worker over its share also closes surplus keep-alive connections
+//   after their next response, so their clients reconnect to another worker.
 import cluster from 'node:cluster';
 import http from 'node:http';
 
@@ -22,9 +24,9 @@ cluster.schedulingPolicy = sched === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NON
 
 if (cluster.isPrimary) {
   for (let i = 0; i < workers; i++) cluster.fork();
-  if (process.env.SHED === '1') {
+  if (process.env.SHED === '1' || process.env.SHED === '2') {
     const { coordinateShedding } = await import('./shed.mjs');
-    coordinateShedding(workers);
+    coordinateShedding(workers, { rebalance: process.env.SHED === '2' });
   }
   // Exit once every worker is gone, so a SIGTERM to the group ends in a clean stop.
   cluster.on('exit', () => {
@@ -35,8 +37,8 @@ if (cluster.isPrimary) {
   const { default: hello } = await import('../apps/hello.mjs');
   const server = http.createServer(hello);
   server.listen(port, host);
-  if (process.env.SHED === '1') {
+  if (process.env.SHED === '1' || process.env.SHED === '2') {
     const { shedWhenOverShare } = await import('./shed.mjs');
-    shedWhenOverShare(server, { port, host, workers });
+    shedWhenOverShare(server, { port, host, rebalance: process.env.SHED === '2' });
   }
 }

@@ -1,5 +1,9 @@
-// Experiment for node-cluster SHED=1: workers stop accepting while over their fair share.
+// Experiment for node-cluster SHED=1|2: workers stop accepting while over their fair share.
 // shedWhenOverShare runs in a worker; coordinateShedding runs in the master.
+//
+// SHED=2 also rebalances keep-alive connections already accepted: a worker over
+// fair + SLACK answers its next requests with `Connection: close` on that many surplus
+// connections, so those clients reconnect, and land on a worker that is still accepting.
 //
 // Each worker reports its open-connection count to the master (coalesced per tick). The
 // master computes fair = ceil(total / workers) and tells a worker over fair + SLACK to
@@ -14,8 +18,10 @@ const SLACK = Number(process.env.SHED_SLACK ?? 2);
 const debug = process.env.SHED_DEBUG ? (...a) => console.error(`[${process.pid}]`, ...a) : () => {};
 
 /** Worker side. */
-export function shedWhenOverShare(server, { port, host }) {
+export function shedWhenOverShare(server, { port, host, rebalance = false }) {
   let open = 0;
+  let fair = Infinity;
+  let closing = 0; // surplus connections already told to close
   let listening = true;
   let reportQueued = false;
   const report = () => {
@@ -31,7 +37,22 @@ export function shedWhenOverShare(server, { port, host }) {
     report();
     socket.once('close', () => { open--; report(); });
   });
+  if (rebalance) {
+    // Prepended so it runs before the app's listener writes the response.
+    server.prependListener('request', (req, res) => {
+      const socket = req.socket;
+      if (socket.shedClosing || open - closing <= fair + SLACK) return;
+      socket.shedClosing = true;
+      closing++;
+      socket.once('close', () => { closing--; });
+      res.setHeader('connection', 'close');
+    });
+  }
   process.on('message', (msg) => {
+    if (msg?.shed === 'fair') {
+      fair = msg.fair;
+      return;
+    }
     if (msg?.shed) debug(msg.shed, { open, listening });
     if (msg?.shed === 'pause' && listening) {
       listening = false;
@@ -47,7 +68,7 @@ export function shedWhenOverShare(server, { port, host }) {
 }
 
 /** Master side: call once after forking. */
-export function coordinateShedding(workers) {
+export function coordinateShedding(workers, { rebalance = false } = {}) {
   const state = new Map(); // worker id -> { open, listening, pending }
   cluster.on('message', (worker, msg) => {
     if (msg?.shed !== 'open') return;
@@ -61,10 +82,15 @@ export function coordinateShedding(workers) {
   });
   cluster.on('exit', (worker) => state.delete(worker.id));
 
+  let lastFair = -1;
   function decide(n) {
     const all = [...state.entries()];
     const total = all.reduce((sum, [, s]) => sum + s.open, 0);
     const fair = Math.ceil(total / n);
+    if (rebalance && fair !== lastFair) {
+      lastFair = fair;
+      for (const [id] of all) cluster.workers[id]?.send({ shed: 'fair', fair });
+    }
     for (const [id, s] of all) {
       const others = all.filter(([other, o]) => other !== id && o.listening).length;
       if (s.pending) continue;

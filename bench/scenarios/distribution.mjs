@@ -39,6 +39,8 @@ export default {
     printSummary(rows, ctx.baseline, [
       { title: 'conn balance', cell: (rs) => range(rs.map((r) => r.connBalance), 2) },
       { title: 'conns (median run)', cell: (rs) => medianRun(rs).conns?.join('/') ?? '-' },
+      { title: 'open balance', cell: (rs) => range(rs.map((r) => r.openBalance), 2) },
+      { title: 'mean open (median run)', cell: (rs) => medianRun(rs).meanOpen?.join('/') ?? '-' },
       { title: 'master CPU %', cell: (rs) => fmt(median(rs.map((r) => r.masterCpuPct)), 0) },
     ]);
   },
@@ -57,13 +59,13 @@ async function measureOne(ctx, target, loadName, run) {
   ctx.record({ target, load: loadName, run, ...res });
   console.log(`run ${run} ${loadName.padEnd(14)} ${target.padEnd(32)} ${fmt(res.rps).padStart(6)} req/s` +
     `  p99 ${fmt(res.latencyMs.p99, 2)} ms  err ${res.errorTotal}  reqs ${res.counts.join('/')}` +
-    `  conns ${res.conns.join('/')}  cpu ms ${res.workerCpuMs.join('/')}` +
+    `  conns ${res.conns.join('/')}  open ${res.meanOpen.join('/')}  cpu ms ${res.workerCpuMs.join('/')}` +
     `  master ${fmt(res.masterCpuPct)}%`);
   return {
     group: `${loadName}: ${res.command.replace(/http:\S+/, 'URL')}`, target, run, rps: res.rps,
     p50: res.latencyMs.p50, p99: res.latencyMs.p99, errors: res.errorTotal,
     balance: res.balance, counts: res.counts, masterCpuPct: res.masterCpuPct,
-    connBalance: res.connBalance, conns: res.conns,
+    connBalance: res.connBalance, conns: res.conns, openBalance: res.openBalance, meanOpen: res.meanOpen,
   };
 }
 
