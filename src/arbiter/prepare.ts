@@ -30,6 +30,8 @@ export async function prepareMaster(config: Config, log: Logger): Promise<number
     const app = await loadApp(config.app!, { cwd: process.cwd() });
     if (config.checkConfig) process.stdout.write(`Configuration OK; app: ${app.description}\n`);
     else log.info(`Preloaded ${app.description}`);
+    // The master never serves: release what the app holds (a Fastify instance, its plugins).
+    await app.close?.().catch((err: unknown) => log.warning(`Closing the preloaded app failed: ${describeError(err)}`));
     return ExitCode.OK;
   } catch (err) {
     if (!config.checkConfig) throw err;
