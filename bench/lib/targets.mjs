@@ -107,3 +107,35 @@ export function usableTargets(names, root) {
     return !why;
   });
 }
+
+// Worker-class targets (scenarios classes, mixed, watchdog). `cmd(port, app)` takes the app
+// to serve as an optional second argument (default bench/apps/hello.mjs).
+const HELLO = 'bench/apps/hello.mjs';
+const corralNeeds = {
+  requires: ['dist/cli.js'],
+  skipReason: 'dist/cli.js not found: run `npm run build` once the CLI exists',
+};
+const corralWith = (describe, workers, args) => ({
+  describe,
+  cmd: (port, app = HELLO) => [node, 'dist/cli.js', app, '-w', String(workers), ...args, '-b', `127.0.0.1:${port}`],
+  env: {},
+  workers,
+  ...corralNeeds,
+});
+const clusterApp = (workers) => ({
+  describe: `bare node:cluster, ${workers} workers, default (round-robin) scheduling, serving the given app`,
+  cmd: (port, app = HELLO) => [node, 'bench/peers/cluster-app.mjs', String(port), String(workers), app],
+  env: {},
+  workers,
+});
+Object.assign(TARGETS, {
+  'corral-async-w2': corralWith('corral -k async -w 2', 2, ['-k', 'async']),
+  'corral-async-w4': corralWith('corral -k async -w 4', 4, ['-k', 'async']),
+  'corral-sync-w2': corralWith('corral -k sync -w 2', 2, ['-k', 'sync']),
+  'corral-sync-w4': corralWith('corral -k sync -w 4', 4, ['-k', 'sync']),
+  'corral-thread-w2t2': corralWith('corral -k thread -w 2 --threads 2', 2, ['-k', 'thread', '--threads', '2']),
+  'corral-no-watchdog': corralWith('corral -w 2 --timeout 0 --blocked-warning 0 (no watchdog thread)', 2,
+    ['--timeout', '0', '--blocked-warning', '0']),
+  'cluster-app-w2': clusterApp(2),
+  'cluster-app-w4': clusterApp(4),
+});
