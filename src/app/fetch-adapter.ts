@@ -61,6 +61,13 @@ async function writeResponse(response: Response, req: IncomingMessage, res: Serv
   const cookies = typeof response.headers.getSetCookie === 'function' ? response.headers.getSetCookie() : [];
   if (cookies.length > 0) res.setHeader('set-cookie', cookies);
   const body = response.body;
+  if (req.method === 'HEAD' && body !== null && !client.isGone) {
+    // Send the Content-Length the same GET would get (see pump), without the body.
+    const length = await quickLength(body.getReader() as BodyReader);
+    if (length !== undefined && !res.hasHeader('content-length')) res.setHeader('content-length', length);
+    res.end();
+    return;
+  }
   if (body === null || req.method === 'HEAD' || client.isGone) {
     body?.cancel().catch(noop);
     res.end();
@@ -110,6 +117,16 @@ async function pump(reader: BodyReader, res: ServerResponse): Promise<boolean> {
     if (!(await write(res, value))) return false;
     pending = reader.read();
   }
+}
+
+/** The body's length if it is complete one event-loop turn after its first chunk, as pump would send it. */
+async function quickLength(reader: BodyReader): Promise<number | undefined> {
+  const first = await reader.read();
+  if (first.done) return 0;
+  const second = await Promise.race([reader.read(), nextTurn()]);
+  if (second !== NEXT_TURN && second.done) return first.value.byteLength;
+  void reader.cancel().catch(noop);
+  return undefined;
 }
 
 function end(res: ServerResponse, chunk?: Uint8Array): boolean {

@@ -15,33 +15,60 @@ export function createSyncWorker(opts: WorkerClassOptions): HttpWorker {
   return new HttpWorker(opts, { maxConnections: 1, wrap: oneAtATime });
 }
 
-type Pending = [IncomingMessage, ServerResponse];
+interface Pending {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Whether the connection could stay open after this response (the client's wish, not draining). */
+  keepAlive: boolean;
+}
 
-/** Runs requests one after another; keeps the connection only for requests already waiting on it. */
+/**
+ * Runs requests one after another. A request waits a microtask before it starts, so that requests
+ * pipelined in the same packet are all parsed by then: the connection stays open exactly for the
+ * requests already waiting on it, and the last response closes it.
+ */
 export function oneAtATime(listener: AppListener): AppListener {
   const queue: Pending[] = [];
-  let current: ServerResponse | null = null;
-  const next = () => {
-    current = null;
-    for (let item = queue.shift(); item; item = queue.shift()) {
-      if (!item[1].destroyed && !item[0].socket?.destroyed) return run(item[0], item[1]);
+  let current: Pending | null = null;
+  let scheduled = false;
+
+  const pump = (): void => {
+    scheduled = false;
+    while (current === null && queue.length > 0) {
+      const item = queue.shift()!;
+      if (item.res.destroyed || item.req.socket.destroyed) continue;
+      start(item);
     }
   };
-  const run = (req: IncomingMessage, res: ServerResponse) => {
-    current = res;
-    res.shouldKeepAlive = queue.length > 0 && res.shouldKeepAlive;
-    res.once('close', next);
+  const start = (item: Pending): void => {
+    current = item;
+    const { req, res } = item;
+    res.shouldKeepAlive = item.keepAlive && queue.some((p) => p.req.socket === req.socket);
+    let finished = false;
+    // A queued response whose connection died never emits 'close' itself: watch the socket too.
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      res.off('close', done);
+      req.socket.off('close', done);
+      current = null;
+      pump();
+    };
+    res.once('close', done);
+    req.socket.once('close', done);
     listener(req, res);
   };
+
   return (req, res) => {
-    const keep = res.shouldKeepAlive;
-    if (current === null) {
-      res.shouldKeepAlive = false;
-      return run(req, res);
+    const item: Pending = { req, res, keepAlive: res.shouldKeepAlive };
+    // A request pipelined behind the running one keeps the connection open, if not too late.
+    if (current && current.req.socket === req.socket && !current.res.headersSent) {
+      current.res.shouldKeepAlive = current.keepAlive;
     }
-    // A pipelined request: the one running keeps the connection open for it, if not too late.
-    if (!current.headersSent) current.shouldKeepAlive = keep;
-    res.shouldKeepAlive = keep;
-    queue.push([req, res]);
+    queue.push(item);
+    if (!scheduled && current === null) {
+      scheduled = true;
+      queueMicrotask(pump);
+    }
   };
 }
