@@ -6,6 +6,7 @@
 // per call) and so the ceiling two cores allow (2000 / cost_ms req/s) for that run.
 // Servers and wrk are started from `sh -c 'ulimit -n 65536; exec ...'`.
 import { execFileSync, spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, groupMembers, startProcess, stopProcess, track, waitReady } from '../lib/proc.mjs';
 import { cpuSeconds } from '../lib/procstat.mjs';
@@ -120,7 +121,7 @@ export async function wrkRun(ctx, target, load, { duration, warmup, env = {} }) 
     const serverCpuPct = (100 * (groupCpu(s.proc.pid) - cpu0)) / wall;
     return { server: commandLine(s.argv).replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT'), command: wrk.command,
       rps: wrk.rps, requests: wrk.requests, latencyMs: wrk.latencyMs, errors: wrk.errors,
-      errorTotal: wrk.errorTotal, serverCpuPct, serverCpuMsPerReq: (serverCpuPct * 10 * wall) / wrk.requests };
+      errorTotal: wrk.errorTotal, loadavg1: loadavg()[0], serverCpuPct, serverCpuMsPerReq: (serverCpuPct * 10 * wall) / wrk.requests };
   } finally {
     await stopProcess(s.proc);
   }

@@ -6,7 +6,7 @@
 // generator's own CPU and schedule lag.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopProcess } from '../lib/proc.mjs';
@@ -87,7 +87,7 @@ export default {
           // Behind schedule = the generator, not the server, limited the run.
           const generatorLimited = r.generator.lateFraction > 0.01 || r.achievedRate < 0.98 * rate;
           const row = { target, load: 'open-loop', run, command: `node bench/tools/open-loop.mjs ${args.join(' ').replace(/--port \d+/, '--port PORT')}`,
-            capacityMedian: capacity, capacities, rate, ...r, serverCpuPct, generatorLimited, cpuRoundsPerMs: roundsPerMs };
+            capacityMedian: capacity, capacities, rate, ...r, serverCpuPct, loadavg1: loadavg()[0], generatorLimited, cpuRoundsPerMs: roundsPerMs };
           ctx.record(row);
           rows.push(row);
           console.log(`run ${run} ${target.padEnd(20)} fast p50 ${fmt(r.fast.p50, 1)} p99 ${fmt(r.fast.p99, 1)} ms` +
