@@ -21,9 +21,10 @@ export interface SendOptions {
 export function send(base: string, pathname: string, opts: SendOptions = {}): Promise<FullReply> {
   const url = new URL(pathname, base);
   const timeoutMs = opts.timeoutMs ?? 10_000;
+  let req: http.ClientRequest | undefined;
   return within(
     new Promise<FullReply>((resolve, reject) => {
-      const req = http.request(
+      req = http.request(
         { host: url.hostname, port: url.port, path: url.pathname + url.search, method: opts.method ?? 'GET', headers: opts.headers, agent: false },
         (res) => {
           const chunks: Buffer[] = [];
@@ -33,11 +34,14 @@ export function send(base: string, pathname: string, opts: SendOptions = {}): Pr
         },
       );
       req.on('error', reject);
-      void writePieces(req, opts.pieces ?? []).then(() => req.end(), reject);
+      void writePieces(req, opts.pieces ?? []).then(() => req!.end(), reject);
     }),
     timeoutMs,
     `${opts.method ?? 'GET'} ${pathname} answered`,
-  );
+  ).catch((err: unknown) => {
+    req?.destroy();
+    throw err;
+  });
 }
 
 async function writePieces(req: http.ClientRequest, pieces: Buffer[]): Promise<void> {

@@ -21,13 +21,20 @@ export const CLASSES: readonly ClassSpec[] = [
 export const NODE_APP = 'test/fixtures/conformance/node-app.ts';
 export const FETCH_APP = 'test/fixtures/conformance/fetch-app.ts';
 
-/** A running corral, where it listens, the workers it booted with, and the directory its app records events in. */
+/** A running corral, where it listens, and the workers serving when it became ready. */
 export interface Server {
   corral: Corral;
   base: string;
   port: number;
+  /** The workers alive at the ready line (one that died while booting was replaced before it). */
   bootPids: number[];
+  /** Where the log was at the ready line: what the workers did since is what a test may judge. */
+  readyMark: number;
   stop(): Promise<void>;
+}
+
+function exitedPids(log: string): Set<number> {
+  return new Set([...log.matchAll(/Worker \(pid:(\d+)\) (?:exited|was sent)/g)].map((m) => Number(m[1])));
 }
 
 export async function startServer(spec: ClassSpec, app: string, extra: string[] = []): Promise<Server> {
@@ -35,11 +42,14 @@ export async function startServer(spec: ClassSpec, app: string, extra: string[] 
   try {
     // A generous ready deadline: the suite boots every class's servers at once, on a box that may be busy.
     const corral = await startCorral([app, ...spec.args, ...extra], { env: { CORRAL_CONFORMANCE_STATE: state.dir }, timeoutMs: 45_000 });
+    const readyMark = corral.output.length;
+    const exited = exitedPids(corral.output);
     return {
       corral,
       base: corral.url,
       port: portOf(corral.url),
-      bootPids: corral.workerPids,
+      bootPids: corral.workerPids.filter((pid) => !exited.has(pid)),
+      readyMark,
       stop: async () => {
         await corral.stop(10_000);
         state.cleanup();
