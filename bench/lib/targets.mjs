@@ -59,6 +59,12 @@ export const TARGETS = {
     env: { SCHED: 'none', SHED: '2' },
     workers: WORKERS,
   },
+  'node-cluster-none-rebalance-lazy': {
+    describe: 'as -rebalance, but workers report their counts every 100 ms instead of on every change',
+    cmd: (port) => [node, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
+    env: { SCHED: 'none', SHED: '2', SHED_REPORT_MS: '100' },
+    workers: WORKERS,
+  },
   // The same peers on Node 24, so SO_REUSEPORT is compared on the same runtime.
   'node24-cluster-rr': {
     describe: 'node-cluster-rr on Node 24',
