@@ -1,0 +1,121 @@
+// The messages between a worker process's main thread and its app threads, and how errors cross. Both threads.
+import { CorralError, ErrorCodes, type ErrorCode } from '../../errors.js';
+import type { LoggerOptions } from '../../log/logger.js';
+
+/** What an app thread is started with. */
+export interface ThreadData {
+  app: string;
+  cwd: string;
+  log: LoggerOptions;
+  /** The thread stamps Date.now() in slot 0 while its event loop turns (its liveness). */
+  beat: SharedArrayBuffer;
+  beatMs: number;
+}
+
+/** Message tags: numbers, compared on every message of every request. */
+export const Tag = {
+  // main thread -> app thread
+  REQUEST: 1,
+  BODY: 2,
+  BODY_END: 3,
+  ACK: 4,
+  ABORT: 5,
+  CLOSE: 6,
+  // app thread -> main thread
+  READY: 11,
+  FAILED: 12,
+  RESPONSE: 13,
+  PAUSE: 14,
+  RESUME: 15,
+  CLOSED: 16,
+} as const;
+
+/** A body chunk: a UTF-8 string as the app wrote it, or bytes the receiver owns (transferred). */
+export type Chunk = string | Uint8Array;
+
+/** A request as the app thread rebuilds it. `complete`: it has no body, so no BODY messages follow. */
+export interface RequestMessage {
+  t: typeof Tag.REQUEST;
+  id: number;
+  method: string;
+  url: string;
+  httpVersion: string;
+  rawHeaders: string[];
+  /** remoteAddress, remotePort, remoteFamily, localAddress, localPort, encrypted (1/0). */
+  socket: [string | undefined, number | undefined, string | undefined, string | undefined, number | undefined, number];
+  complete: boolean;
+}
+
+export type ToThread =
+  | RequestMessage
+  | { t: typeof Tag.BODY; id: number; chunk: Uint8Array }
+  | { t: typeof Tag.BODY_END; id: number; rawTrailers: string[] }
+  /** The main thread wrote `bytes` more of the response to the client (or its socket buffer). */
+  | { t: typeof Tag.ACK; id: number; bytes: number }
+  /** The client went away before the response ended. */
+  | { t: typeof Tag.ABORT; id: number }
+  /** Graceful stop: close the app and exit. */
+  | { t: typeof Tag.CLOSE };
+
+/** The response head as the app left it when headers were first written. */
+export interface ResponseHead {
+  status: number;
+  message: string;
+  /** name, value, name, value...; a value may be an array (Set-Cookie). */
+  headers: Array<string | number | readonly string[]>;
+  sendDate: boolean;
+}
+
+/** What the app did to its response since the last message, in order: head, then chunks, then end. */
+export interface ResponseMessage {
+  t: typeof Tag.RESPONSE;
+  id: number;
+  head?: ResponseHead;
+  flush?: true;
+  chunks?: Chunk[];
+  trailers?: Array<[string, string]>;
+  end?: true;
+}
+
+export type ToMain =
+  | { t: typeof Tag.READY; kind: string; description: string }
+  | { t: typeof Tag.FAILED; error: SerializedError }
+  | ResponseMessage
+  /** The app is not reading the request body fast enough: stop sending it. */
+  | { t: typeof Tag.PAUSE; id: number }
+  | { t: typeof Tag.RESUME; id: number }
+  /** The app thread is done with a request whose response did not end (destroyed, or the client left). */
+  | { t: typeof Tag.CLOSED; id: number };
+
+/** An error as it crosses threads: structured clone drops a CorralError's class and code. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack: string | undefined;
+  code: string | undefined;
+  cause: SerializedError | undefined;
+}
+
+export function serializeError(err: unknown, depth = 0): SerializedError {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as { code?: unknown }).code;
+  return {
+    name: e.name,
+    message: e.message,
+    stack: e.stack,
+    code: typeof code === 'string' ? code : undefined,
+    cause: e.cause !== undefined && depth < 4 ? serializeError(e.cause, depth + 1) : undefined,
+  };
+}
+
+/** Rebuilds the error, as a CorralError again when it was one, so its exit code and message survive. */
+export function deserializeError(s: SerializedError): Error {
+  const cause = s.cause === undefined ? undefined : deserializeError(s.cause);
+  if (s.name === 'CorralError' && s.code !== undefined && Object.hasOwn(ErrorCodes, s.code)) {
+    return new CorralError(s.code as ErrorCode, s.message, cause === undefined ? {} : { cause });
+  }
+  const err = new Error(s.message, cause === undefined ? undefined : { cause });
+  err.name = s.name;
+  if (s.stack !== undefined) err.stack = s.stack;
+  return err;
+}
