@@ -1,0 +1,109 @@
+// Reads the JavaScript stack of a blocked app thread, from the main thread, through the inspector's NodeWorker domain. Worker process, main thread.
+import inspector from 'node:inspector';
+import { StackCapture, type InspectorOn, type InspectorPost } from '../stack-capture.js';
+
+type Listener = (params: Record<string, unknown>) => void;
+
+/**
+ * A session on this (main) thread's inspector reaches the app threads through `NodeWorker`: each
+ * thread gets a child session, and `sendMessageToWorker` carries any inspector command to it. Its
+ * `Debugger.pause` interrupts even a busy loop, so StackCapture works as it does for the main thread.
+ * The session lives only while a stack is read: a thread that is never reported pays nothing.
+ */
+class WorkerTunnel {
+  readonly #session = new inspector.Session();
+  readonly #pending = new Map<number, { resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  readonly #listeners = new Map<string, Listener[]>();
+  #sessionId: string | undefined;
+  #nextId = 1;
+  #closed = false;
+
+  constructor() {
+    this.#session.connect();
+    this.#session.on('NodeWorker.receivedMessageFromWorker', (m: { params: { sessionId: string; message: string } }) => {
+      if (m.params.sessionId === this.#sessionId) this.#receive(JSON.parse(m.params.message) as Record<string, unknown>);
+    });
+  }
+
+  /**
+   * Attaches to the thread with this threadId. NodeWorker's `workerId` is its own counter, not the
+   * threadId; the title is "[worker <threadId>]" (plus the thread's name on Node 22+).
+   */
+  async attach(threadId: number): Promise<void> {
+    const title = `[worker ${threadId}]`;
+    const attached = new Promise<string>((resolve) => {
+      this.#session.on('NodeWorker.attachedToWorker', (m: { params: { sessionId: string; workerInfo: { title: string } } }) => {
+        const t = m.params.workerInfo.title;
+        if (t === title || t.startsWith(`${title} `)) resolve(m.params.sessionId);
+      });
+    });
+    // Threads already running are reported as attached right away; none waits for a debugger.
+    await this.#call('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    this.#sessionId = await attached;
+  }
+
+  readonly post: InspectorPost = (method, params) =>
+    new Promise((resolve, reject) => {
+      if (this.#closed) return reject(new Error('the inspector session closed'));
+      const id = this.#nextId++;
+      this.#pending.set(id, { resolve, reject });
+      const message = JSON.stringify({ id, method, params: params ?? {} });
+      this.#call('NodeWorker.sendMessageToWorker', { sessionId: this.#sessionId, message }).catch(reject);
+    });
+
+  readonly on: InspectorOn = (event, listener) => {
+    const list = this.#listeners.get(event) ?? [];
+    list.push(listener);
+    this.#listeners.set(event, list);
+  };
+
+  /** Detaching ends the thread's child session, which also cancels a pause that never took effect. */
+  close(): void {
+    this.#closed = true;
+    for (const { reject } of this.#pending.values()) reject(new Error('the inspector session closed'));
+    this.#pending.clear();
+    this.#session.post('NodeWorker.disable', () => this.#session.disconnect());
+  }
+
+  #receive(msg: Record<string, unknown>): void {
+    if (typeof msg.id === 'number') {
+      const waiter = this.#pending.get(msg.id);
+      this.#pending.delete(msg.id);
+      const error = msg.error as { message?: string } | undefined;
+      if (error) waiter?.reject(new Error(error.message ?? 'inspector error'));
+      else waiter?.resolve((msg.result ?? {}) as Record<string, unknown>);
+      return;
+    }
+    for (const listener of this.#listeners.get(String(msg.method)) ?? []) listener((msg.params ?? {}) as Record<string, unknown>);
+  }
+
+  #call(method: string, params: object): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      this.#session.post(method, params, (err, result) => (err ? reject(err) : resolve((result ?? {}) as Record<string, unknown>)));
+    });
+  }
+}
+
+/**
+ * The source-mapped `at fn (file:line:col)` frames of the thread's running code: empty when it is
+ * blocked outside JavaScript. Rejects past `deadlineMs` (a thread stuck in a system call never
+ * answers the inspector at all).
+ */
+export async function captureThreadStack(threadId: number, deadlineMs = 2000): Promise<string[]> {
+  const tunnel = new WorkerTunnel();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the thread's inspector within ${deadlineMs} ms`)), deadlineMs);
+  });
+  try {
+    const read = async (): Promise<string[]> => {
+      await tunnel.attach(threadId);
+      const capture = new StackCapture(tunnel.post, tunnel.on);
+      return (await capture.capture('0')).frames;
+    };
+    return await Promise.race([read(), deadline]);
+  } finally {
+    clearTimeout(timer);
+    tunnel.close();
+  }
+}
