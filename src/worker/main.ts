@@ -8,6 +8,7 @@ import type { ListenHandle } from './acceptors.js';
 import type { WorkerServer } from './http-worker.js';
 import { createWorkerServer } from './worker-class.js';
 import { Heartbeat } from './heartbeat.js';
+import { loadAppInThreads } from './thread-worker.js';
 import { Watchdog } from './watchdog.js';
 
 type WorkerRunState = 'waiting' | 'booting' | 'serving' | 'stopping';
@@ -55,7 +56,8 @@ class WorkerMain {
     this.#state = 'booting';
     const log = this.#log!;
     try {
-      this.#app = await loadApp(config.app!, { cwd: process.cwd() });
+      // The thread class loads the app in each of its threads, never in this one.
+      this.#app = config.workerClass === 'thread' ? await loadAppInThreads(config, log) : await loadApp(config.app!, { cwd: process.cwd() });
     } catch (err) {
       log.error(`Exception in worker process while loading the app:\n${describeError(err)}`);
       process.exit(err instanceof CorralError ? err.exitCode : ExitCode.APP_LOAD_ERROR);

@@ -4,10 +4,12 @@ import { CorralError } from '../errors.js';
 import { createAsyncWorker } from './async-worker.js';
 import type { WorkerClassOptions, WorkerServer } from './http-worker.js';
 import { createSyncWorker } from './sync-worker.js';
+import { createThreadWorker } from './thread-worker.js';
 
 const FACTORIES: Partial<Record<WorkerClass, (opts: WorkerClassOptions) => WorkerServer>> = {
   async: createAsyncWorker,
   sync: createSyncWorker,
+  thread: createThreadWorker,
 };
 
 export function createWorkerServer(kind: WorkerClass, opts: WorkerClassOptions): WorkerServer {
