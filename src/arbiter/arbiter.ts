@@ -12,6 +12,9 @@ import { CrashBackoff } from './crash-backoff.js';
 /** Seconds a booting worker may stay silent, whatever --timeout says. */
 const BOOT_TIMEOUT_FLOOR = 30;
 
+/** How long the master waits for a stuck worker's watchdog report before killing it anyway. */
+const STUCK_REPORT_GRACE_MS = 1000;
+
 /** running: serving. stopping: graceful stop. quitting: quick stop. halted: the loop is done. */
 type ArbiterState = 'running' | 'stopping' | 'quitting' | 'halted';
 
@@ -125,7 +128,16 @@ export class Arbiter {
       // --timeout allows a running worker; a worker that never finishes booting is still caught.
       const limit = w.isBooted() ? this.#config.timeout : Math.max(this.#config.timeout, BOOT_TIMEOUT_FLOOR);
       if (w.state === 'stopping' || w.silentFor(now) < limit) continue;
-      this.#log.critical(`WORKER TIMEOUT (pid: ${w.pid})${w.isBooted() ? '' : ' while booting'}`);
+      if (w.timedOutAt === 0) {
+        w.timedOutAt = now;
+        this.#log.critical(`WORKER TIMEOUT (pid: ${w.pid})${w.isBooted() ? '' : ' while booting'}`);
+      }
+      // Give its watchdog a moment to log the stuck code's stack, unless it already has.
+      const reported = w.stuckReportedAt >= now - w.silentFor(now) * 1000;
+      if (w.isBooted() && !reported && now - w.timedOutAt < STUCK_REPORT_GRACE_MS) {
+        this.#signals.wakeAfter(STUCK_REPORT_GRACE_MS);
+        continue;
+      }
       w.state = 'stopping';
       w.stopReason = 'after WORKER TIMEOUT';
       w.kill('SIGKILL');
@@ -154,6 +166,7 @@ export class Arbiter {
   #spawnWorker(): void {
     const worker = new WorkerHandle(this.#nextId++, this.#config, this.#listeners, {
       onMessage: (w, msg) => this.#onMessage(w, msg),
+      onStuckReport: () => this.#signals.wake(),
       onExit: (w, code, signal) => {
         this.#dead.push({ worker: w, code, signal });
         this.#signals.wake();

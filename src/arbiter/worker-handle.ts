@@ -2,10 +2,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/registry.js';
-import { isCorralMessage, type MasterMessage, type WorkerMessage } from '../ipc/messages.js';
+import { isCorralMessage, WATCHDOG_FD_ENV, type MasterMessage, type WorkerMessage } from '../ipc/messages.js';
 import type { Listener } from './listeners.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('../worker/main.js', import.meta.url));
+const WATCHDOG_FD = 4;
 
 /** booting: forked, app not yet serving. running: serving. stopping: told to stop. */
 export type WorkerState = 'booting' | 'running' | 'stopping';
@@ -13,6 +14,7 @@ export type WorkerState = 'booting' | 'running' | 'stopping';
 export interface WorkerEvents {
   onMessage(worker: WorkerHandle, msg: WorkerMessage): void;
   onExit(worker: WorkerHandle, code: number | null, signal: NodeJS.Signals | null): void;
+  onStuckReport(worker: WorkerHandle): void;
 }
 
 export class WorkerHandle {
@@ -24,18 +26,28 @@ export class WorkerHandle {
   bootedAt: number | null = null;
   lastHeartbeat = Date.now();
   exited = false;
+  /** When the worker's watchdog last said it logged a stuck-worker report. */
+  stuckReportedAt = 0;
+  /** When the master found this worker past --timeout (it waits briefly for the report). */
+  timedOutAt = 0;
   /** Why the master stopped this worker, when it did: said again when the worker is reaped. */
   stopReason: string | null = null;
 
   constructor(id: number, config: Config, listeners: readonly Listener[], events: WorkerEvents) {
     this.id = id;
     this.child = fork(WORKER_MAIN, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // fd 4: the worker's watchdog thread says here that it has logged why the worker is stuck
+      // (a worker thread cannot use the IPC channel, and the main thread is the stuck one).
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
       execArgv: process.execArgv.filter((a) => !a.startsWith('--inspect')),
-      env: { ...process.env, UV_TCP_SINGLE_ACCEPT: '1' },
+      env: { ...process.env, [WATCHDOG_FD_ENV]: String(WATCHDOG_FD) },
       serialization: 'json',
     });
     this.pid = this.child.pid ?? -1;
+    this.child.stdio[WATCHDOG_FD]?.on('data', () => {
+      this.stuckReportedAt = Date.now();
+      events.onStuckReport(this);
+    });
     this.child.on('message', (msg) => {
       if (!isCorralMessage<WorkerMessage>(msg)) return;
       if (msg.type === 'corral:heartbeat') this.lastHeartbeat = Date.now();

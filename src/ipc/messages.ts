@@ -28,3 +28,9 @@ export function isCorralMessage<T extends { type: string }>(msg: unknown): msg i
   return typeof msg === 'object' && msg !== null && typeof (msg as { type?: unknown }).type === 'string' &&
     (msg as { type: string }).type.startsWith(MESSAGE_PREFIX);
 }
+
+/**
+ * Names the file descriptor on which a worker's watchdog thread writes one line each time it has
+ * logged why the worker is stuck; the master waits briefly for that line before killing it.
+ */
+export const WATCHDOG_FD_ENV = 'CORRAL_WATCHDOG_FD';

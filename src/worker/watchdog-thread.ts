@@ -1,6 +1,8 @@
 // The watchdog: a thread inside each worker process that notices a blocked event loop and logs its stack. Watchdog thread only.
 import inspector from 'node:inspector';
 import { workerData } from 'node:worker_threads';
+import fs from 'node:fs';
+import { WATCHDOG_FD_ENV } from '../ipc/messages.js';
 import { Logger } from '../log/logger.js';
 import { StackCapture, type CapturedStack } from './stack-capture.js';
 import { INFLIGHT_EXPRESSION, type WatchdogData, type InflightRequest } from './watchdog.js';
@@ -54,7 +56,19 @@ function report(level: 'warning' | 'error', blockedMs: number): void {
     .catch((err: Error) => log.log(level, `${headline(level, blockedMs)}; its stack could not be read: ${err.message}`))
     .finally(() => {
       busy = false;
+      if (level === 'error') tellMaster();
     });
+}
+
+/** One line on the watchdog pipe: the master may now kill the stuck worker. */
+function tellMaster(): void {
+  const fd = Number(process.env[WATCHDOG_FD_ENV]);
+  if (!Number.isInteger(fd) || fd < 3) return;
+  try {
+    fs.writeSync(fd, 'reported\n');
+  } catch {
+    // the master is gone or not listening: nothing waits for this
+  }
 }
 
 function headline(level: 'warning' | 'error', blockedMs: number): string {
