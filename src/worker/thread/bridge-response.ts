@@ -11,6 +11,8 @@ export interface ResponseRelay {
   chunk(chunk: unknown, encoding: BufferEncoding | undefined): boolean;
   flushHeaders(): void;
   trailers(trailers: Array<[string, string]>): void;
+  /** Inside end(): what it does (headers, the last chunk) goes out with the end, in one message. */
+  ending(inside: boolean): void;
   end(): void;
 }
 
@@ -97,9 +99,15 @@ function end(this: Relayed, chunk?: unknown, encoding?: BufferEncoding | Callbac
   }
   if (typeof chunk === 'function') [callback, chunk] = [chunk as Callback, undefined];
   if (typeof encoding === 'function') [callback, encoding] = [encoding, undefined];
-  nodeEnd.call(this, chunk, encoding, callback);
-  if (chunk !== undefined && chunk !== null) this[RELAY].chunk(chunk, encoding);
-  this[RELAY].end();
+  const relay = this[RELAY];
+  relay.ending(true);
+  try {
+    nodeEnd.call(this, chunk, encoding, callback);
+    if (chunk !== undefined && chunk !== null) relay.chunk(chunk, encoding);
+    relay.end();
+  } finally {
+    relay.ending(false);
+  }
   return this;
 }
 

@@ -32,6 +32,7 @@ export class Exchange implements ResponseRelay {
   #scheduled = false;
   #unacked = 0;
   #needDrain = false;
+  #ending = false;
   #bodyPaused = false;
 
   constructor(msg: RequestMessage, send: Send, done: (exchange: Exchange) => void) {
@@ -95,6 +96,11 @@ export class Exchange implements ResponseRelay {
     this.#open().trailers = trailers;
   }
 
+  ending(inside: boolean): void {
+    this.#ending = inside;
+    if (!inside && this.#batch !== null) this.#schedule(); // end() threw: send what it did anyway
+  }
+
   end(): void {
     this.#open().end = true;
     this.#state = 'ended';
@@ -106,11 +112,14 @@ export class Exchange implements ResponseRelay {
 
   /** The batch being built for this turn, scheduled to go out at the end of it. */
   #open(): ResponseMessage {
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      if (dirty.push(this) === 1) queueMicrotask(flushDirty);
-    }
+    if (!this.#ending) this.#schedule();
     return (this.#batch ??= { t: Tag.RESPONSE, id: this.id });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    if (dirty.push(this) === 1) queueMicrotask(flushDirty);
   }
 
   /** Sends what the app did since the last message (end() sends at once, without waiting for the turn to end). */
