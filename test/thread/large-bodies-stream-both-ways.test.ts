@@ -75,9 +75,11 @@ describe('large bodies through app threads', () => {
     assert.equal(reply.status, 200, reply.text);
     const got = JSON.parse(reply.text) as { bytes: number; sha256: string; buffered: number };
     assert.deepEqual({ bytes: got.bytes, sha256: got.sha256 }, { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
-    // Held back: when the app started reading, its request held about a buffer's worth, not all that
-    // had been sent, and the client could not finish sending before then.
-    assert.ok(got.buffered < 4 * 1024 * 1024, `${got.buffered} bytes were waiting in the thread`);
+    // Held back: when the app started reading, its request held a bounded amount, not all that had
+    // been sent, and the client could not finish sending before then. The thread's "pause" reaches the
+    // main thread asynchronously, so on a loaded machine a few MB can be in flight before it lands
+    // (4.4 MB seen at load average 20); buffering would show the whole 64 MB.
+    assert.ok(got.buffered < 16 * 1024 * 1024, `${got.buffered} bytes were waiting in the thread`);
     assert.ok(reply.sentMs >= 1500, `the client finished sending after ${Math.round(reply.sentMs)} ms`);
   });
 
