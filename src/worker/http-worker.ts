@@ -7,9 +7,6 @@ import { Acceptors, type ListenHandle } from './acceptors.js';
 import { guardListener, type AppListener } from './handle-request.js';
 import type { InflightRequest } from './watchdog.js';
 
-const START = Symbol('corral.start');
-type TimedResponse = http.ServerResponse & { [START]?: number };
-
 export interface WorkerClassOptions {
   config: Config;
   log: Logger;
@@ -47,7 +44,8 @@ export class HttpWorker implements WorkerServer {
   readonly #policy: ClassPolicy;
   readonly #server: http.Server;
   readonly #acceptors: Acceptors;
-  readonly #inflight = new Set<http.ServerResponse>();
+  /** Responses in progress and when each request arrived (kept here, not on Node's objects, to leave their shape alone). */
+  readonly #inflight = new Map<http.ServerResponse, number>();
   #connections = 0;
   #lastPauseWarning = 0;
   #draining = false;
@@ -63,8 +61,7 @@ export class HttpWorker implements WorkerServer {
     const closeAfter = keepAlive <= 0;
     this.#server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (closeAfter || this.#draining) res.shouldKeepAlive = false;
-      (res as TimedResponse)[START] = Date.now();
-      this.#inflight.add(res);
+      this.#inflight.set(res, Date.now());
       res.once('close', () => this.#finished(res));
       listener(req, res);
     });
@@ -137,7 +134,7 @@ export class HttpWorker implements WorkerServer {
   stop(): Promise<void> {
     this.#draining = true;
     this.#acceptors.close();
-    for (const res of this.#inflight) if (!res.headersSent) res.shouldKeepAlive = false;
+    for (const res of this.#inflight.keys()) if (!res.headersSent) res.shouldKeepAlive = false;
     this.#server.closeIdleConnections();
     if (this.#connections === 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -148,10 +145,10 @@ export class HttpWorker implements WorkerServer {
   /** The requests this worker is serving now (for the watchdog's report). */
   inflight(): InflightRequest[] {
     const now = Date.now();
-    return [...this.#inflight].map((res) => ({
+    return [...this.#inflight].map(([res, start]) => ({
       method: res.req.method ?? '?',
       url: res.req.url ?? '?',
-      ageMs: now - ((res as TimedResponse)[START] ?? now),
+      ageMs: now - start,
     }));
   }
 }
