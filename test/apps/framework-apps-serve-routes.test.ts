@@ -2,7 +2,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCorral, type Corral } from '../helpers/corral.ts';
-import { appFixture, get } from './support.ts';
+import { appFixture, get, request } from './support.ts';
+
+/** The route table is served the same way by the default class and from app threads. */
+const CLASSES = [
+  { name: 'corral', args: ['-w', '1'], ready: '' },
+  { name: '-k thread --threads 2', args: ['-k', 'thread', '--threads', '2', '-w', '1'], ready: ' in 2 threads per worker' },
+] as const;
 
 const APPS = [
   { file: 'express.ts', framework: 'express', ready: 'Express app (export `app` of test/fixtures/apps/express.ts)' },
@@ -13,18 +19,18 @@ const APPS = [
   { file: 'fetch-handler.mjs', framework: 'fetch', ready: 'Fetch handler (default export of test/fixtures/apps/fetch-handler.mjs)' },
 ] as const;
 
-for (const app of APPS) {
-  describe(`${app.file} served by corral`, () => {
+for (const cls of CLASSES) for (const app of APPS) {
+  describe(`${app.file} served by ${cls.name}`, () => {
     let corral: Corral;
     before(async () => {
-      corral = await startCorral([appFixture(app.file), '-w', '1']);
+      corral = await startCorral([appFixture(app.file), ...cls.args], { timeoutMs: 40_000 });
     });
     after(async () => {
       await corral?.stop();
     });
 
     test('the ready line names the app kind and where it came from', () => {
-      assert.ok(corral.output.includes(`serving ${app.ready}`), corral.output);
+      assert.ok(corral.output.includes(`serving ${app.ready}${cls.ready}`), corral.output);
     });
 
     test('GET /hello answers the text with a Content-Length', async () => {
@@ -34,6 +40,15 @@ for (const app of APPS) {
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain/i);
       assert.equal(res.headers.get('content-length'), '12');
       assert.equal(res.headers.get('x-framework'), app.framework, 'middleware or hooks ran');
+    });
+
+    test('HEAD /hello answers without a body, with the length GET would have where the app sets it', async () => {
+      const res = await request(`${corral.url}/hello`, { method: 'HEAD' });
+      // Express, Fastify and Hono answer HEAD for GET routes; the Koa, node and Fetch fixtures route GET only.
+      const answersHead = ['express', 'fastify', 'hono'].includes(app.framework);
+      assert.equal(res.status, answersHead ? 200 : 404);
+      assert.equal(res.body, '');
+      if (app.framework === 'express' || app.framework === 'fastify') assert.equal(res.headers['content-length'], '12');
     });
 
     test('GET /users/:id returns the path parameter and query as JSON', async () => {
