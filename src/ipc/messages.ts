@@ -19,7 +19,6 @@ export type MasterMessage =
 export type WorkerMessage =
   | { type: 'corral:heartbeat' }
   | { type: 'corral:booted'; app: string }
-  | { type: 'corral:boot-failed'; code: string; message: string }
   | { type: 'corral:listeners-request' };
 
 export const MESSAGE_PREFIX = 'corral:';
