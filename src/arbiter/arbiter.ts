@@ -8,6 +8,7 @@ import { Pidfile } from './pidfile.js';
 import { SignalQueue, type MasterSignal } from './signal-queue.js';
 import { WorkerHandle } from './worker-handle.js';
 import { CrashBackoff } from './crash-backoff.js';
+import { Balancer } from './balancer.js';
 
 /** Seconds a booting worker may stay silent, whatever --timeout says. */
 const BOOT_TIMEOUT_FLOOR = 30;
@@ -25,6 +26,7 @@ export class Arbiter {
   readonly #signals = new SignalQueue();
   readonly #workers = new Map<number, WorkerHandle>();
   readonly #backoff = new CrashBackoff();
+  readonly #balancer: Balancer<WorkerHandle>;
   #listeners: Listener[] = [];
   #pidfile: Pidfile | null = null;
   #state: ArbiterState = 'running';
@@ -41,6 +43,7 @@ export class Arbiter {
     this.#log = log;
     this.#version = version;
     this.#target = config.workers;
+    this.#balancer = new Balancer(config.workerConnections, () => [...this.#workers.values()].filter((w) => w.state === 'running'));
   }
 
   /** Serves until stopped; resolves with the process exit code. */
@@ -177,9 +180,15 @@ export class Arbiter {
   }
 
   #onMessage(worker: WorkerHandle, msg: WorkerMessage): void {
+    if (msg.type === 'corral:connections') {
+      worker.open = msg.open;
+      this.#rebalance();
+      return;
+    }
     if (msg.type !== 'corral:booted') return;
     worker.bootedAt = Date.now();
     if (worker.state === 'booting') worker.state = 'running';
+    this.#rebalance();
     this.#log.debug(`Worker (pid:${worker.pid}) booted: ${msg.app}`);
     if (!this.#ready && this.#state === 'running' && [...this.#workers.values()].filter((w) => w.isBooted()).length >= this.#target) {
       this.#ready = true;
@@ -187,8 +196,19 @@ export class Arbiter {
     }
   }
 
+  /**
+   * Spreads keep-alive connections over the serving workers (see balancer.ts): run when a worker
+   * reports its count, starts serving, or goes.
+   */
+  #rebalance(): void {
+    if (!this.#config.rebalance || this.#config.workerClass === 'sync' || this.#state !== 'running') return;
+    this.#balancer.update();
+  }
+
   #reapWorkers(): void {
-    for (const { worker, code, signal } of this.#dead.splice(0)) this.#reapWorker(worker, code, signal);
+    const dead = this.#dead.splice(0);
+    for (const { worker, code, signal } of dead) this.#reapWorker(worker, code, signal);
+    if (dead.length > 0) this.#rebalance();
   }
 
   /** Logs why a worker exited, and halts on boot failures instead of respawning. */
@@ -221,6 +241,7 @@ export class Arbiter {
   }
 
   #cleanup(): void {
+    this.#balancer.stop();
     this.#signals.uninstall();
     this.#closeListeners();
     this.#pidfile?.remove(process.pid);

@@ -32,6 +32,10 @@ export class WorkerHandle {
   timedOutAt = 0;
   /** Why the master stopped this worker, when it did: said again when the worker is reaped. */
   stopReason: string | null = null;
+  /** Client connections the worker holds, as it last reported (workers report only with --rebalance). */
+  open = 0;
+  /** The balance limit last sent to the worker (null: none). */
+  balanceLimit: number | null = null;
 
   constructor(id: number, config: Config, listeners: readonly Listener[], events: WorkerEvents) {
     this.id = id;
@@ -70,6 +74,13 @@ export class WorkerHandle {
       const msg: MasterMessage = { type: 'corral:listener', listener: { index, address: l.address, url: l.url } };
       if (this.child.connected) this.child.send(msg, l.handle as never, () => undefined);
     });
+  }
+
+  /** Tells the worker how many connections it may hold for balance, when that changed. */
+  setBalanceLimit(limit: number | null): void {
+    if (limit === this.balanceLimit) return;
+    this.balanceLimit = limit;
+    this.#send({ type: 'corral:balance', limit });
   }
 
   #send(msg: MasterMessage): void {

@@ -30,6 +30,7 @@ export const SETTINGS: readonly Setting[] = [
   workerProcesses.workerClass,
   workerProcesses.threads,
   workerProcesses.workerConnections,
+  workerProcesses.rebalance,
   workerProcesses.timeout,
   workerProcesses.blockedWarning,
   workerProcesses.gracefulTimeout,

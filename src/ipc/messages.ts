@@ -13,13 +13,17 @@ export interface ListenerInfo {
 /** Master -> worker. */
 export type MasterMessage =
   | { type: 'corral:config'; config: Config; workerId: number; listenerCount: number }
-  | { type: 'corral:listener'; listener: ListenerInfo };
+  | { type: 'corral:listener'; listener: ListenerInfo }
+  /** The most connections the worker should hold for balance (it sheds the surplus), or null for no such limit. */
+  | { type: 'corral:balance'; limit: number | null };
 
 /** Worker -> master. */
 export type WorkerMessage =
   | { type: 'corral:heartbeat' }
   | { type: 'corral:booted'; app: string }
-  | { type: 'corral:listeners-request' };
+  | { type: 'corral:listeners-request' }
+  /** How many client connections the worker holds open now (sent at most every 100 ms, on change). */
+  | { type: 'corral:connections'; open: number };
 
 export const MESSAGE_PREFIX = 'corral:';
 

@@ -15,7 +15,15 @@ export interface WorkerClassOptions {
   requestListeners: () => void;
   /** A listening socket could not be listened on (the worker cannot serve). */
   onListenError: (err: NodeJS.ErrnoException) => void;
+  /** Tells the master how many connections this worker holds (for --rebalance). */
+  reportConnections: (open: number) => void;
 }
+
+/** How often a stopping worker closes the keep-alive connections that have become idle. */
+const IDLE_SWEEP_MS = 50;
+
+/** How often, at most, a worker reports its connection count to the master. */
+const REPORT_INTERVAL_MS = 100;
 
 /** What a worker class decides; the rest is common. */
 export interface ClassPolicy {
@@ -30,6 +38,8 @@ export interface ClassPolicy {
 /** What the worker process needs from any worker class. */
 export interface WorkerServer {
   addListener(index: number, handle: ListenHandle): void;
+  /** The master's balance limit (see src/arbiter/balancer.ts); null lifts it. */
+  setBalanceLimit(limit: number | null): void;
   stop(): Promise<void>;
   inflight(): InflightRequest[];
 }
@@ -44,9 +54,23 @@ export class HttpWorker implements WorkerServer {
   readonly #policy: ClassPolicy;
   readonly #server: http.Server;
   readonly #acceptors: Acceptors;
-  /** Responses in progress and when each request arrived (kept here, not on Node's objects, to leave their shape alone). */
-  readonly #inflight = new Map<http.ServerResponse, number>();
+  /** The open client connections. */
+  readonly #sockets = new Set<Socket>();
+  /**
+   * When each request arrived (kept here, not on Node's objects, to leave their shape alone). A weak
+   * map and no per-response listener: the request path stays as cheap as a bare node:http server's;
+   * which responses are in progress is found only when asked (inflight()).
+   */
+  readonly #arrived = new WeakMap<http.ServerResponse, number>();
   #connections = 0;
+  /** Whether this worker reports its connections and takes balance limits (--rebalance). */
+  readonly #balancing: boolean;
+  #balanceLimit: number | null = null;
+  /** Surplus connections still to close after their next response. */
+  #shedBudget = 0;
+  readonly #shedding = new WeakSet<Socket>();
+  #reportTimer: NodeJS.Timeout | null = null;
+  #reported = 0;
   #lastPauseWarning = 0;
   #draining = false;
   #drained: (() => void) | null = null;
@@ -59,10 +83,11 @@ export class HttpWorker implements WorkerServer {
     const guarded = guardListener(opts.listener, opts.log);
     const listener = policy.wrap ? policy.wrap(guarded) : guarded;
     const closeAfter = keepAlive <= 0;
+    this.#balancing = opts.config.rebalance && policy.maxConnections > 1;
     this.#server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (closeAfter || this.#draining) res.shouldKeepAlive = false;
-      this.#inflight.set(res, Date.now());
-      res.once('close', () => this.#finished(res));
+      else if (this.#shedBudget > 0) this.#shed(req.socket, res);
+      this.#arrived.set(res, Date.now());
       listener(req, res);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
@@ -85,23 +110,67 @@ export class HttpWorker implements WorkerServer {
 
   #accepted(socket: Socket): void {
     this.#connections++;
-    socket.once('close', () => this.#closed());
-    if (this.#connections >= this.#policy.maxConnections) this.#pause();
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#closed(socket));
+    if (this.#connections >= this.#cap()) this.#pause();
+    this.#countChanged();
     this.#server.emit('connection', socket);
   }
 
-  #closed(): void {
+  #closed(socket: Socket): void {
     this.#connections--;
+    this.#sockets.delete(socket);
     if (this.#draining) {
       if (this.#connections === 0) this.#drained?.();
-    } else if (this.#acceptors.paused && this.#connections < this.#policy.maxConnections) {
+    } else if (this.#acceptors.paused && this.#connections < this.#cap()) {
       this.#acceptors.resume();
     }
+    this.#countChanged();
+  }
+
+  /** The most connections this worker takes now: its class's limit, or less while it holds more than its share. */
+  #cap(): number {
+    return Math.min(this.#policy.maxConnections, this.#balanceLimit ?? Infinity);
+  }
+
+  setBalanceLimit(limit: number | null): void {
+    if (!this.#balancing || this.#draining) return;
+    this.#balanceLimit = limit;
+    this.#shedBudget = limit === null ? 0 : Math.max(0, this.#connections - limit);
+    if (this.#connections >= this.#cap()) this.#pause();
+    else if (this.#acceptors.paused) this.#acceptors.resume();
+  }
+
+  /**
+   * Answers this request with `Connection: close`, so the client reconnects (to a worker with room).
+   * Each surplus connection is shed once: a request pipelined behind it does not count again.
+   */
+  #shed(socket: Socket, res: http.ServerResponse): void {
+    if (this.#shedding.has(socket)) return;
+    this.#shedding.add(socket);
+    this.#shedBudget--;
+    res.shouldKeepAlive = false;
+  }
+
+  /** Reports the connection count to the master, at most every REPORT_INTERVAL_MS and only when it changed. */
+  #countChanged(): void {
+    if (!this.#balancing || this.#reportTimer || this.#draining) return;
+    this.#reportTimer = setTimeout(() => {
+      this.#reportTimer = null;
+      if (this.#draining || this.#connections === this.#reported) return;
+      this.#reported = this.#connections;
+      this.#opts.reportConnections(this.#connections);
+    }, REPORT_INTERVAL_MS);
   }
 
   #pause(): void {
     const now = Date.now();
     // Once a minute at most: a worker at its limit under steady load would otherwise flood the log.
+    // A pause for balance (under the class's limit) is routine and says nothing.
+    if (this.#connections < this.#policy.maxConnections) {
+      this.#acceptors.pause();
+      return;
+    }
     if (this.#policy.pauseWarning && now - this.#lastPauseWarning > 60_000) {
       this.#lastPauseWarning = now;
       this.#opts.log.warning(this.#policy.pauseWarning);
@@ -109,10 +178,18 @@ export class HttpWorker implements WorkerServer {
     this.#acceptors.pause();
   }
 
-  #finished(res: http.ServerResponse): void {
-    this.#inflight.delete(res);
-    // A keep-alive connection whose last response just ended is idle now: close it while draining.
-    if (this.#draining) setImmediate(() => this.#server.closeIdleConnections());
+  /**
+   * The response each connection is answering now, if any. Node keeps it as the socket's
+   * `_httpMessage` from the time it emits 'request' until the response finishes; requests a client
+   * pipelined behind it wait in Node's queue and are not counted.
+   */
+  #responses(): http.ServerResponse[] {
+    const found: http.ServerResponse[] = [];
+    for (const socket of this.#sockets) {
+      const res = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
+      if (res instanceof http.ServerResponse && !res.writableFinished) found.push(res);
+    }
+    return found;
   }
 
   /** Malformed requests get their 4xx; the worker logs and carries on. */
@@ -133,22 +210,29 @@ export class HttpWorker implements WorkerServer {
    */
   stop(): Promise<void> {
     this.#draining = true;
+    if (this.#reportTimer) clearTimeout(this.#reportTimer);
     this.#acceptors.close();
-    for (const res of this.#inflight.keys()) if (!res.headersSent) res.shouldKeepAlive = false;
+    // A response not started yet says `Connection: close`, and its connection closes after it.
+    for (const res of this.#responses()) if (!res.headersSent) res.shouldKeepAlive = false;
     this.#server.closeIdleConnections();
     if (this.#connections === 0) return Promise.resolve();
+    // A connection whose response had already started is idle once it ends: close it then.
+    const sweep = setInterval(() => this.#server.closeIdleConnections(), IDLE_SWEEP_MS);
     return new Promise((resolve) => {
-      this.#drained = resolve;
+      this.#drained = () => {
+        clearInterval(sweep);
+        resolve();
+      };
     });
   }
 
   /** The requests this worker is serving now (for the watchdog's report). */
   inflight(): InflightRequest[] {
     const now = Date.now();
-    return [...this.#inflight].map(([res, start]) => ({
+    return this.#responses().map((res) => ({
       method: res.req.method ?? '?',
       url: res.req.url ?? '?',
-      ageMs: now - start,
+      ageMs: now - (this.#arrived.get(res) ?? now),
     }));
   }
 }

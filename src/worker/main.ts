@@ -48,6 +48,8 @@ class WorkerMain {
       const index = msg.listener.index;
       if (this.#server) this.#server.addListener(index, handle as ListenHandle);
       else this.#handles.push([index, handle as ListenHandle]);
+    } else if (msg.type === 'corral:balance') {
+      this.#server?.setBalanceLimit(msg.limit);
     }
     if (this.#state === 'waiting' && this.#config && this.#handles.length >= this.#expected) void this.#boot(this.#config);
   }
@@ -69,6 +71,7 @@ class WorkerMain {
         log,
         listener: this.#app.listener,
         requestListeners: () => this.#send({ type: 'corral:listeners-request' }),
+        reportConnections: (open) => this.#send({ type: 'corral:connections', open }),
         onListenError: (err) => {
           log.error(`Worker cannot listen: ${err.message}`);
           process.exit(ExitCode.WORKER_BOOT_ERROR);

@@ -1,7 +1,7 @@
 // Settings of the "Worker Processes" section. Declarations only; read by every process.
 import os from 'node:os';
 import { setting } from '../types.js';
-import { BadValue, parseEnum, parseInt_, parseSeconds } from '../values.js';
+import { BadValue, parseBool, parseEnum, parseInt_, parseSeconds } from '../values.js';
 
 export const WORKER_CLASSES = ['async', 'sync', 'thread'] as const;
 export type WorkerClass = (typeof WORKER_CLASSES)[number];
@@ -116,6 +116,28 @@ export const workerConnections = setting<number>({
     'The most client connections a single worker holds at once. A worker at the limit stops accepting',
     'until one of its connections closes; the other workers keep accepting, and connections nobody can',
     'take yet wait in the listen queue (`--backlog`) instead of being refused.',
+  ].join('\n'),
+});
+
+export const rebalance = setting<boolean>({
+  name: 'rebalance',
+  section: 'Worker Processes',
+  flags: ['--rebalance'],
+  kind: 'boolean',
+  default: () => ({ value: true }),
+  defaultDoc: '`true`',
+  parse: parseBool,
+  help: 'Move keep-alive connections off a worker holding more than its share of them.',
+  doc: [
+    'Workers accept connections from the shared socket themselves, and a burst of new connections can',
+    'land mostly on one worker; keep-alive connections would then stay there for their whole life (a',
+    'worker started later, after a crash or `TTIN`, would get none of them). With `rebalance` on, the',
+    'master compares the connections each worker holds (reported at most 10 times a second); a worker',
+    'holding more than its share (the mean, plus 10 %) stops accepting and answers its next requests',
+    'on that many surplus connections with `Connection: close`, so those clients reconnect, to a',
+    'worker with room. Clients see an ordinary keep-alive close; no request is lost. Applies to the',
+    '`async` and `thread` classes with 2 or more workers (`sync` holds one connection at a time).',
+    '`--no-rebalance` turns it off.',
   ].join('\n'),
 });
 
