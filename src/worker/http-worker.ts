@@ -57,11 +57,11 @@ export class HttpWorker implements WorkerServer {
   /** The open client connections. */
   readonly #sockets = new Set<Socket>();
   /**
-   * When each request arrived (kept here, not on Node's objects, to leave their shape alone). A weak
-   * map and no per-response listener: the request path stays as cheap as a bare node:http server's;
-   * which responses are in progress is found only when asked (inflight()).
+   * When the latest request on each connection arrived (kept here, not on Node's objects, to leave
+   * their shape alone). Keyed by connection, so a request only updates an entry: no per-response
+   * listener or allocation, and the request path stays as cheap as a bare node:http server's.
    */
-  readonly #arrived = new WeakMap<http.ServerResponse, number>();
+  readonly #arrived = new Map<Socket, number>();
   #connections = 0;
   /** Whether this worker reports its connections and takes balance limits (--rebalance). */
   readonly #balancing: boolean;
@@ -87,7 +87,7 @@ export class HttpWorker implements WorkerServer {
     this.#server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (closeAfter || this.#draining) res.shouldKeepAlive = false;
       else if (this.#shedBudget > 0) this.#shed(req.socket, res);
-      this.#arrived.set(res, Date.now());
+      this.#arrived.set(req.socket, Date.now());
       listener(req, res);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
@@ -120,6 +120,7 @@ export class HttpWorker implements WorkerServer {
   #closed(socket: Socket): void {
     this.#connections--;
     this.#sockets.delete(socket);
+    this.#arrived.delete(socket);
     if (this.#draining) {
       if (this.#connections === 0) this.#drained?.();
     } else if (this.#acceptors.paused && this.#connections < this.#cap()) {
@@ -183,11 +184,11 @@ export class HttpWorker implements WorkerServer {
    * `_httpMessage` from the time it emits 'request' until the response finishes; requests a client
    * pipelined behind it wait in Node's queue and are not counted.
    */
-  #responses(): http.ServerResponse[] {
-    const found: http.ServerResponse[] = [];
+  #responses(): Array<[Socket, http.ServerResponse]> {
+    const found: Array<[Socket, http.ServerResponse]> = [];
     for (const socket of this.#sockets) {
       const res = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
-      if (res instanceof http.ServerResponse && !res.writableFinished) found.push(res);
+      if (res instanceof http.ServerResponse && !res.writableFinished) found.push([socket, res]);
     }
     return found;
   }
@@ -213,7 +214,7 @@ export class HttpWorker implements WorkerServer {
     if (this.#reportTimer) clearTimeout(this.#reportTimer);
     this.#acceptors.close();
     // A response not started yet says `Connection: close`, and its connection closes after it.
-    for (const res of this.#responses()) if (!res.headersSent) res.shouldKeepAlive = false;
+    for (const [, res] of this.#responses()) if (!res.headersSent) res.shouldKeepAlive = false;
     this.#server.closeIdleConnections();
     if (this.#connections === 0) return Promise.resolve();
     // A connection whose response had already started is idle once it ends: close it then.
@@ -229,10 +230,10 @@ export class HttpWorker implements WorkerServer {
   /** The requests this worker is serving now (for the watchdog's report). */
   inflight(): InflightRequest[] {
     const now = Date.now();
-    return this.#responses().map((res) => ({
+    return this.#responses().map(([socket, res]) => ({
       method: res.req.method ?? '?',
       url: res.req.url ?? '?',
-      ageMs: now - (this.#arrived.get(res) ?? now),
+      ageMs: now - (this.#arrived.get(socket) ?? now),
     }));
   }
 }
