@@ -1,0 +1,65 @@
+// Scenario (harness process): steady-state throughput — every target started once, then short wrk rounds alternated.
+//
+// `distribution` starts a fresh server for each measured run, so its numbers include a process's
+// first seconds (JIT warm-up, the connect burst). A server in production runs for days; this
+// scenario measures that state: all targets up at once, each warmed up, then `--runs` rounds of
+// `--duration` seconds each, the order reversed every other round, ratios taken round by round.
+// Per-worker request balance covers every measured round of the run.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTarget, stopTarget } from '../lib/measure.mjs';
+import { balance, fmt, printSummary } from '../lib/results.mjs';
+import { runWrk, wrkArgs } from '../lib/wrk.mjs';
+import { LOADS } from './distribution.mjs';
+
+export default {
+  describe: 'steady-state req/s of long-running targets, short wrk rounds alternated (A B B A ...)',
+  needsWrk: true,
+  defaultRuns: 16,
+  defaultDuration: 2,
+  baseline: 'node-cluster-rr',
+  defaultTargets: ['corral', 'node-cluster-rr', 'node-cluster-none'],
+
+  async run(ctx) {
+    const loads = ctx.loads ?? ['keepalive-c64', 'close-c64'];
+    for (const l of loads) if (!LOADS[l]) throw new Error(`unknown load ${l}; known: ${Object.keys(LOADS).join(', ')}`);
+    const rows = [];
+    const totals = [];
+    for (const loadName of loads) {
+      const load = LOADS[loadName];
+      const started = new Map();
+      try {
+        for (const t of ctx.targets) started.set(t, await startTarget(t, ctx.root));
+        if (ctx.warmup > 0) {
+          for (const [, s] of started) {
+            const warm = { ...load, headers: [...(load.headers ?? []), 'x-bench-nocount: 1'] };
+            await runWrk(wrkArgs(warm, s.port, ctx.warmup), ctx.warmup);
+          }
+          await sleep(200);
+        }
+        for (let run = 0; run < ctx.runs; run++) {
+          const order = run % 2 === 0 ? ctx.targets : [...ctx.targets].reverse();
+          for (const target of order) {
+            const wrk = await runWrk(wrkArgs(load, started.get(target).port, ctx.duration), ctx.duration);
+            const row = { target, load: loadName, run, protocol: 'steady', command: wrk.command, rps: wrk.rps,
+              latencyMs: wrk.latencyMs, errors: wrk.errors, errorTotal: wrk.errorTotal };
+            ctx.record(row);
+            rows.push({ group: `${loadName}: ${wrk.command.replace(/http:\S+/, 'URL')} (steady)`, target, run,
+              rps: wrk.rps, p50: wrk.latencyMs.p50, p99: wrk.latencyMs.p99, errors: wrk.errorTotal });
+            console.log(`run ${run} ${loadName.padEnd(14)} ${target.padEnd(20)} ${fmt(wrk.rps).padStart(6)} req/s  p99 ${fmt(wrk.latencyMs.p99, 2)} ms  err ${wrk.errorTotal}`);
+          }
+        }
+      } finally {
+        for (const [target, s] of started) {
+          const { counts, conns } = await stopTarget(s).catch(() => ({ counts: [], conns: [] }));
+          const total = { target, load: loadName, protocol: 'steady-totals', runs: ctx.runs, duration: ctx.duration,
+            counts, balance: balance(counts), conns };
+          ctx.record(total);
+          totals.push(total);
+        }
+      }
+    }
+    printSummary(rows, ctx.baseline);
+    console.log('\nPer-worker requests over all measured rounds:');
+    for (const t of totals) console.log(`  ${t.load.padEnd(14)} ${t.target.padEnd(20)} ${t.counts.join('/')}  balance ${fmt(t.balance, 2)}`);
+  },
+};
