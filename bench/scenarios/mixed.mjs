@@ -36,6 +36,17 @@ function openLoop(root, args, durationS) {
   });
 }
 
+/**
+ * Who sends the requests. users: 64 independent clients, each with its own keep-alive connections
+ * (up to 6, as a browser), request i from client i mod 64. pool: one shared Node agent pool, which
+ * reuses the most recently freed connection and so steers fast requests around a busy process by
+ * itself (see bench/tools/open-loop.mjs); kept to show that effect.
+ */
+const CLIENTS = {
+  users: ['--users', '64', '--max-sockets', '6'],
+  pool: ['--users', '1', '--max-sockets', '1024'],
+};
+
 export default {
   describe: 'open-loop 95% fast / 5% 100 ms-CPU requests at half capacity; fast-request tail per target',
   needsWrk: true,
@@ -45,6 +56,8 @@ export default {
   defaultTargets: ['corral-sync-w4', 'corral-thread-w2t2', 'corral-async-w4', 'cluster-app-w4'],
 
   async run(ctx) {
+    const loads = ctx.loads ?? ['users'];
+    for (const l of loads) if (!CLIENTS[l]) throw new Error(`unknown load ${l}; known: ${Object.keys(CLIENTS).join(', ')}`);
     const roundsPerMs = calibrateCpuApp(ctx.root);
     const env = { CPU_ROUNDS_PER_MS: String(roundsPerMs) };
     const script = join(mkdtempSync(join(tmpdir(), 'corral-bench-mixed-')), 'mixed.lua');
@@ -68,29 +81,29 @@ export default {
     const rows = [];
     for (let run = 0; run < ctx.runs; run++) {
       const order = ctx.targets.map((_, i) => ctx.targets[(i + run) % ctx.targets.length]);
-      for (const target of order) {
+      for (const loadName of loads) for (const target of order) {
         let s;
         try {
           s = await startApp(ctx, target, APP, env);
         } catch (err) {
           console.log(`run ${run} ${target}: FAILED ${err.message.split('\n')[0]}`);
-          ctx.record({ target, load: 'open-loop', run, failed: err.message.slice(0, 2000) });
+          ctx.record({ target, load: `open-loop-${loadName}`, run, failed: err.message.slice(0, 2000) });
           continue;
         }
         try {
           await sleep(300);
-          const args = ['--port', String(s.port), '--rate', String(rate), '--duration', String(ctx.duration), '--slow-every', '20'];
+          const args = ['--port', String(s.port), '--rate', String(rate), '--duration', String(ctx.duration), '--slow-every', '20', ...CLIENTS[loadName]];
           const cpu0 = groupCpu(s.proc.pid);
           const t0 = performance.now();
           const r = await openLoop(ctx.root, args, ctx.duration);
           const serverCpuPct = (100 * (groupCpu(s.proc.pid) - cpu0)) / ((performance.now() - t0) / 1000);
           // Behind schedule = the generator, not the server, limited the run.
           const generatorLimited = r.generator.lateFraction > 0.01 || r.achievedRate < 0.98 * rate;
-          const row = { target, load: 'open-loop', run, command: `node bench/tools/open-loop.mjs ${args.join(' ').replace(/--port \d+/, '--port PORT')}`,
+          const row = { target, load: `open-loop-${loadName}`, run, command: `node bench/tools/open-loop.mjs ${args.join(' ').replace(/--port \d+/, '--port PORT')}`,
             capacityMedian: capacity, capacities, rate, ...r, serverCpuPct, loadavg1: loadavg()[0], generatorLimited, cpuRoundsPerMs: roundsPerMs };
           ctx.record(row);
           rows.push(row);
-          console.log(`run ${run} ${target.padEnd(20)} fast p50 ${fmt(r.fast.p50, 1)} p99 ${fmt(r.fast.p99, 1)} ms` +
+          console.log(`run ${run} ${loadName.padEnd(5)} ${target.padEnd(20)} fast p50 ${fmt(r.fast.p50, 1)} p99 ${fmt(r.fast.p99, 1)} ms` +
             `  slow p50 ${fmt(r.slow.p50, 1)} p99 ${fmt(r.slow.p99, 1)} ms  err ${r.fast.errors + r.slow.errors}` +
             `  gen CPU ${r.generator.cpuPct}% late ${r.generator.lateSends} maxLag ${r.generator.maxSendLagMs} ms` +
             `${generatorLimited ? ' GENERATOR-LIMITED' : ''}  server CPU ${fmt(serverCpuPct)}%`);
@@ -99,19 +112,22 @@ export default {
         }
       }
     }
-    const base = new Map(rows.filter((r) => r.target === ctx.baseline).map((r) => [r.run, r.fast.p99]));
-    console.log(`\n## open loop ${rate} req/s (half of median capacity ${fmt(capacity)}), ${ctx.duration} s, 1 in 20 /slow`);
-    const lines = [['target', 'runs', 'fast p50 ms', 'fast p99 ms', `${ctx.baseline} fast p99 / this (same run)`,
-      'slow p50 ms', 'slow p99 ms', 'errors', 'gen CPU %', 'gen late sends', 'generator-limited runs', 'server CPU %']];
-    for (const target of ctx.targets) {
-      const rs = rows.filter((r) => r.target === target);
-      if (!rs.length) continue;
-      const ratios = rs.filter((r) => base.has(r.run)).map((r) => base.get(r.run) / r.fast.p99);
-      lines.push([target, rs.length, range(rs.map((r) => r.fast.p50), 1), range(rs.map((r) => r.fast.p99), 1),
-        ratios.length ? range(ratios, 1) : '-', range(rs.map((r) => r.slow.p50), 1), range(rs.map((r) => r.slow.p99), 1),
-        rs.reduce((a, r) => a + r.fast.errors + r.slow.errors + r.unfinished, 0), range(rs.map((r) => r.generator.cpuPct)),
-        range(rs.map((r) => r.generator.lateSends)), rs.filter((r) => r.generatorLimited).length, fmt(median(rs.map((r) => r.serverCpuPct)))]);
+    for (const loadName of loads) {
+      const lrows = rows.filter((r) => r.load === `open-loop-${loadName}`);
+      const base = new Map(lrows.filter((r) => r.target === ctx.baseline).map((r) => [r.run, r.fast.p99]));
+      console.log(`\n## open loop ${rate} req/s (half of median capacity ${fmt(capacity)}), ${ctx.duration} s, 1 in 20 /slow, clients: ${loadName} (${CLIENTS[loadName].join(' ')})`);
+      const lines = [['target', 'runs', 'fast p50 ms', 'fast p99 ms', `${ctx.baseline} fast p99 / this (same run)`,
+        'slow p50 ms', 'slow p99 ms', 'errors', 'gen CPU %', 'gen late sends', 'generator-limited runs', 'server CPU %']];
+      for (const target of ctx.targets) {
+        const rs = lrows.filter((r) => r.target === target);
+        if (!rs.length) continue;
+        const ratios = rs.filter((r) => base.has(r.run)).map((r) => base.get(r.run) / r.fast.p99);
+        lines.push([target, rs.length, range(rs.map((r) => r.fast.p50), 1), range(rs.map((r) => r.fast.p99), 1),
+          ratios.length ? range(ratios, 1) : '-', range(rs.map((r) => r.slow.p50), 1), range(rs.map((r) => r.slow.p99), 1),
+          rs.reduce((a, r) => a + r.fast.errors + r.slow.errors + r.unfinished, 0), range(rs.map((r) => r.generator.cpuPct)),
+          range(rs.map((r) => r.generator.lateSends)), rs.filter((r) => r.generatorLimited).length, fmt(median(rs.map((r) => r.serverCpuPct)))]);
+      }
+      printTable(lines);
     }
-    printTable(lines);
   },
 };

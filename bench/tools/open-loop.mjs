@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // Open-loop HTTP load generator (wrk2-style, for 127.0.0.1 only).
 //   node bench/tools/open-loop.mjs --port P --rate R [--duration 15] [--slow-every 20]
-//        [--fast /fast] [--slow /slow] [--max-sockets 1024] [--timeout 10]
+//        [--fast /fast] [--slow /slow] [--users 64] [--max-sockets 6] [--timeout 10]
 // Request i is scheduled at t0 + i/R whatever happened to earlier requests; every
 // `slow-every`-th request goes to the slow path. Latency is measured from the request's
 // *scheduled* time (not when it was actually sent), so a generator or server that falls
 // behind shows up as latency instead of being hidden (no coordinated omission).
+// Clients: `--users` independent clients, each with its own keep-alive connections (up to
+// `--max-sockets` at once, as a browser opens several); request i comes from client i mod users.
+// With one shared pool instead (`--users 1 --max-sockets 1024`), the pool itself steers requests
+// away from a busy server process: Node's agent reuses the most recently freed connection, and
+// the connection of a slow request is not free, so the pool routes fast requests around the busy
+// process — a load balancer no real client population provides.
 // Prints one JSON object: per-class count, errors, p50/p90/p99/p99.9/max (ms), the
 // generator's own CPU (process.cpuUsage) and how far behind schedule it sent.
 import http from 'node:http';
@@ -14,7 +20,8 @@ import { parseArgs } from 'node:util';
 const { values: o } = parseArgs({ options: {
   port: { type: 'string' }, rate: { type: 'string' }, duration: { type: 'string', default: '15' },
   'slow-every': { type: 'string', default: '20' }, fast: { type: 'string', default: '/fast' },
-  slow: { type: 'string', default: '/slow' }, 'max-sockets': { type: 'string', default: '1024' },
+  slow: { type: 'string', default: '/slow' }, users: { type: 'string', default: '64' },
+  'max-sockets': { type: 'string', default: '6' },
   timeout: { type: 'string', default: '10' },
 } });
 const port = Number(o.port);
@@ -27,7 +34,9 @@ if (!(port > 0) || !(rate > 0)) {
   process.exit(2);
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: Number(o['max-sockets']), maxFreeSockets: 1024 });
+const users = Math.max(1, Number(o.users));
+const agents = Array.from({ length: users }, () =>
+  new http.Agent({ keepAlive: true, maxSockets: Number(o['max-sockets']), maxFreeSockets: Number(o['max-sockets']) }));
 const stats = { fast: { lat: [], errors: 0, sent: 0 }, slow: { lat: [], errors: 0, sent: 0 } };
 let lateSends = 0; // sent more than 5 ms after their scheduled time
 let maxSendLagMs = 0;
@@ -51,6 +60,7 @@ function send(i, scheduled) {
     if (ok) s.lat.push(performance.now() - scheduled);
     else s.errors++;
   };
+  const agent = agents[i % users];
   const req = http.get({ host: '127.0.0.1', port, path: o[kind], agent, timeout: timeoutMs }, (res) => {
     res.resume();
     res.on('end', () => finish(res.statusCode === 200));
@@ -91,7 +101,7 @@ const summary = (s) => {
     p99: r(pct(l, 99)), p999: r(pct(l, 99.9)), max: r(l[l.length - 1] ?? null) };
 };
 const result = {
-  rate, durationS: durationMs / 1000, scheduled: total, slowEvery, unfinished: outstanding,
+  rate, durationS: durationMs / 1000, scheduled: total, slowEvery, users, maxSockets: Number(o['max-sockets']), unfinished: outstanding,
   fast: summary(stats.fast), slow: summary(stats.slow),
   achievedRate: Math.round((total / ((sendEnd - t0) / 1000)) * 10) / 10,
   generator: { cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / (wallS * 1000)) * 1000) / 10,
@@ -99,5 +109,5 @@ const result = {
     maxSendLagMs: Math.round(maxSendLagMs * 10) / 10, maxOutstanding },
 };
 console.log(JSON.stringify(result));
-agent.destroy();
+for (const a of agents) a.destroy();
 process.exit(0);
