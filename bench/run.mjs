@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { appendResult } from './lib/results.mjs';
 import { TARGETS, usableTargets } from './lib/targets.mjs';
+import { ensurePeers } from './lib/peers.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,10 +67,12 @@ try {
 } catch {
   // not a git checkout
 }
+const wanted = targetNames.length ? targetNames : scenario.defaultTargets;
+ensurePeers(wanted, root);
 const ctx = {
   root,
   scenario: scenarioName,
-  targets: usableTargets(targetNames.length ? targetNames : scenario.defaultTargets, root),
+  targets: usableTargets(wanted, root),
   runs: positive(opts.runs, 'runs') ?? scenario.defaultRuns ?? 3,
   duration: positive(opts.duration, 'duration') ?? scenario.defaultDuration ?? 10,
   warmup: opts.warmup === undefined ? 1 : Number(opts.warmup),

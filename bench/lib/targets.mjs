@@ -1,5 +1,6 @@
 // Harness: the servers under test; how to start each, how to know it is ready, what it needs.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
 const node = process.execPath;
@@ -144,4 +145,69 @@ Object.assign(TARGETS, {
     ['--timeout', '0', '--blocked-warning', '0']),
   'cluster-app-w2': clusterApp(2),
   'cluster-app-w4': clusterApp(4),
+});
+
+// Peers from outside Node (issue: the benchmark study). Each declares what it installs
+// (bench/lib/peers.mjs installs it before a run) and takes the same app argument as the Node
+// targets: the Node app's path picks the matching Python app, 'raw' the framework-free one.
+const PY_APPS = {
+  'bench/apps/hello.mjs': 'flask_apps:hello',
+  'bench/apps/io.mjs': 'flask_apps:io',
+  'bench/apps/cpu.mjs': 'flask_apps:cpu',
+  raw: 'flask_apps:raw',
+};
+const pyApp = (app = HELLO) => {
+  const name = PY_APPS[app];
+  if (!name) throw new Error(`no Gunicorn app for ${app} (known: ${Object.keys(PY_APPS).join(', ')})`);
+  return name;
+};
+const gunicornNeeds = {
+  install: { apt: ['gunicorn', 'python3-flask', 'python3-gevent'] },
+  requires: ['/usr/bin/gunicorn'],
+  skipReason: 'gunicorn not installed (apt-get install gunicorn python3-flask python3-gevent)',
+};
+/** Gunicorn with its documented settings for each class; logs only warnings. */
+const gunicorn = (describe, workers, args) => ({
+  describe,
+  cmd: (port, app) => ['/usr/bin/gunicorn', '-w', String(workers), ...args, '-b', `127.0.0.1:${port}`,
+    '--chdir', 'bench/apps/py', '--log-level', 'warning', pyApp(app)],
+  env: { PYTHONDONTWRITEBYTECODE: '1' },
+  workers,
+  ...gunicornNeeds,
+});
+Object.assign(TARGETS, {
+  'gunicorn-sync-w4': gunicorn('Gunicorn sync, 4 workers', 4, ['-k', 'sync']),
+  'gunicorn-gthread-w4t8': gunicorn('Gunicorn gthread, 4 workers x 8 threads', 4, ['-k', 'gthread', '--threads', '8']),
+  'gunicorn-gevent-w1': gunicorn('Gunicorn gevent, 1 worker, 1000 connections', 1, ['-k', 'gevent', '--worker-connections', '1000']),
+  'gunicorn-gevent-w4': gunicorn('Gunicorn gevent, 4 workers, 1000 connections each', 4, ['-k', 'gevent', '--worker-connections', '1000']),
+  'pm2-cluster-w2': {
+    describe: 'PM2 cluster mode (pm2-runtime, -i 2), each instance a node:http server with the app',
+    cmd: (port, app = HELLO) => ['env', `PORT=${port}`, `BENCH_APP=${app}`,
+      `PM2_HOME=${mkdtempSync(join(tmpdir(), 'corral-bench-pm2-'))}`,
+      node, 'bench/tmp/peers/node_modules/pm2/bin/pm2-runtime', 'start', 'bench/peers/pm2-app.cjs', '-i', String(WORKERS)],
+    env: {},
+    workers: WORKERS,
+    install: { npm: ['pm2@5'] },
+    requires: ['bench/tmp/peers/node_modules/pm2/bin/pm2-runtime'],
+    skipReason: 'pm2 not installed (npm install --no-save --prefix bench/tmp/peers pm2@5)',
+  },
+  'nginx-return200': {
+    describe: 'nginx answering `return 200 "hello world!"` (2 worker processes): the ceiling for the constant app',
+    cmd: (port) => {
+      const dir = mkdtempSync(join(tmpdir(), 'corral-bench-nginx-'));
+      const conf = join(dir, 'nginx.conf');
+      writeFileSync(conf, [
+        'daemon off;', 'master_process on;', `worker_processes ${WORKERS};`, `pid ${join(dir, 'nginx.pid')};`,
+        'error_log stderr warn;', 'events { worker_connections 10240; }',
+        'http {', '  access_log off;', `  client_body_temp_path ${dir};`,
+        `  server { listen 127.0.0.1:${port}; location / { default_type text/plain; return 200 "hello world!"; } }`, '}', '',
+      ].join('\n'));
+      return ['/usr/sbin/nginx', '-p', dir, '-c', conf];
+    },
+    env: {},
+    workers: WORKERS,
+    install: { apt: ['nginx-light'] },
+    requires: ['/usr/sbin/nginx'],
+    skipReason: 'nginx not installed (apt-get install nginx-light)',
+  },
 });
