@@ -5,7 +5,8 @@
 // users start evenly over the ramp.
 //   node bench/tools/users.mjs --port P --users N [--ramp 10] [--duration 40] [--wait-min 5]
 //        [--wait-max 15] [--timeout 10] [--path /]
-// Latency is measured from sending a request to the end of its response. Only requests sent
+// Latency is measured from sending a request to the end of its response. A GET that meets the
+// keep-alive race (the server closing the idle connection as it is reused) is retried once. Only requests sent
 // after the ramp count. Prints one JSON object: requests, failures, req/s, min/median/mean/p95/
 // p99/max (ms), and the generator's own CPU and event-loop delay, so a run where the generator
 // itself was the bottleneck can be flagged (a late timer means late requests).
@@ -35,6 +36,7 @@ const lat = [];
 let failures = 0;
 let counted = 0;
 let outstanding = 0;
+let retries = 0;
 const errorKinds = {};
 const t0 = performance.now();
 const measureFrom = t0 + rampMs;
@@ -45,6 +47,7 @@ const cpu0 = process.cpuUsage();
 function request(agent) {
   return new Promise((resolve) => {
     const sent = performance.now();
+    let retried = false;
     const count = sent >= measureFrom;
     outstanding++;
     let done = false;
@@ -63,13 +66,27 @@ function request(agent) {
       }
       resolve();
     };
-    const req = http.get({ host: '127.0.0.1', port, path: o.path, agent, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => finish(res.statusCode === 200 ? null : `HTTP ${res.statusCode}`));
-      res.on('error', (e) => finish(e.code ?? e.message));
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
-    req.on('error', (e) => finish(e.code ?? e.message));
+    const attempt = () => {
+      const req = http.get({ host: '127.0.0.1', port, path: o.path, agent, timeout: timeoutMs }, (res) => {
+        res.resume();
+        res.on('end', () => finish(res.statusCode === 200 ? null : `HTTP ${res.statusCode}`));
+        res.on('error', (e) => finish(e.code ?? e.message));
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })));
+      req.on('error', (e) => {
+        // The keep-alive race: the server closed this idle connection (its keep-alive timeout) just
+        // as the request went out on it. Like browsers and Node's docs (`request.reusedSocket`),
+        // retry a GET once on a new connection; latency still counts from the first send.
+        if (req.reusedSocket && !retried && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
+          retried = true;
+          retries++;
+          attempt();
+          return;
+        }
+        finish(e.code ?? e.message);
+      });
+    };
+    attempt();
   });
 }
 
@@ -96,7 +113,7 @@ const pct = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.ceil((p / 100
 const r2 = (x) => (x === null ? null : Math.round(x * 100) / 100);
 console.log(JSON.stringify({
   users, rampS: rampMs / 1000, durationS: durationMs / 1000, waitS: [waitMin / 1000, waitMax / 1000],
-  requests: counted, failures, errorKinds, rps: Math.round((counted / ((endAt - measureFrom) / 1000)) * 10) / 10,
+  requests: counted, failures, errorKinds, keepAliveRaceRetries: retries, rps: Math.round((counted / ((endAt - measureFrom) / 1000)) * 10) / 10,
   latencyMs: { min: r2(lat[0] ?? null), p50: r2(pct(50)), mean: r2(lat.length ? lat.reduce((a, b) => a + b, 0) / lat.length : null),
     p95: r2(pct(95)), p99: r2(pct(99)), max: r2(lat[lat.length - 1] ?? null) },
   generator: { cpuPct: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10,
