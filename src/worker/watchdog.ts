@@ -23,11 +23,19 @@ const INFLIGHT_KEY = 'corral.inflight';
 /** Evaluated inside the paused main thread to list its requests in flight. */
 export const INFLIGHT_EXPRESSION = `globalThis[Symbol.for(${JSON.stringify(INFLIGHT_KEY)})]?.()`;
 
-/** How often the main thread stamps the shared clock. */
-const BEAT_MS = 100;
+/**
+ * How often the main thread stamps the shared clock: a quarter of the shortest threshold (the
+ * warning or the error), between 25 and 250 ms. The default 1 s warning gives 250 ms, so an idle
+ * worker wakes a dozen times a second for its watchdog (a 100 ms clock cost about 0.5 % of a core
+ * per idle worker), and a stale stamp is still noticed well before any threshold.
+ */
+export function beatIntervalMs(warnAfterMs: number, errorAfterMs: number): number {
+  const shortest = Math.min(...[warnAfterMs, errorAfterMs].filter((t) => t > 0));
+  return Math.min(250, Math.max(25, Math.floor(shortest / 4)));
+}
 
 /**
- * The main thread stamps a shared clock every 100 ms; the watchdog thread reads it and, when the
+ * The main thread stamps a shared clock (see beatIntervalMs); the watchdog thread reads it and, when the
  * stamp is stale, pauses the main thread through the inspector to log what it is running. Nothing
  * runs on the request path, and the inspector's debugger is only enabled while a stack is read.
  */
@@ -39,14 +47,15 @@ export class Watchdog {
     const errorAfterMs = opts.timeout > 0 ? opts.timeout * 1000 - 1.5 * heartbeatIntervalMs(opts.timeout) : 0;
     const warnAfterMs = opts.blockedWarning * 1000;
     if (errorAfterMs <= 0 && warnAfterMs <= 0) return;
+    const beatMs = beatIntervalMs(warnAfterMs, errorAfterMs);
     const beat = new Float64Array(new SharedArrayBuffer(8));
     beat[0] = Date.now();
     this.#timer = setInterval(() => {
       beat[0] = Date.now();
-    }, BEAT_MS);
+    }, beatMs);
     this.#timer.unref();
     (globalThis as Record<symbol, unknown>)[Symbol.for(INFLIGHT_KEY)] = () => JSON.stringify(opts.inflight());
-    const data: WatchdogData = { beat: beat.buffer as SharedArrayBuffer, beatMs: BEAT_MS, warnAfterMs, errorAfterMs, timeout: opts.timeout, log: opts.log };
+    const data: WatchdogData = { beat: beat.buffer as SharedArrayBuffer, beatMs, warnAfterMs, errorAfterMs, timeout: opts.timeout, log: opts.log };
     this.#thread = new Worker(new URL('./watchdog-thread.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
     this.#thread.unref();
     this.#thread.on('error', () => undefined);

@@ -175,7 +175,7 @@ export const blockedWarning = setting<number>({
     'logs a WARNING with the JavaScript stack of the blocked code (source-mapped to `.ts` files) and',
     'the requests in flight on that worker, so slow code is visible before it becomes an outage.',
     'Shortly before `--timeout` kills a stuck worker, the same report is logged at ERROR. The watchdog',
-    'costs nothing on the request path: the main thread stamps a shared clock every 100 ms and the',
+    'costs nothing on the request path: the main thread stamps a shared clock a few times a second and the',
     'inspector is only used while a stack is read. `0` turns the warning off.',
   ].join('\n'),
 });
