@@ -75,3 +75,8 @@ export function printTable(lines) {
 }
 
 export { fmt, range };
+
+/** The targets in the order of run `run`: rotated by one each run, so no target always goes first. */
+export function rotated(targets, run) {
+  return targets.map((_, i) => targets[(i + run) % targets.length]);
+}

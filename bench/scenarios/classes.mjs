@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, groupMembers, startProcess, stopProcess, track, waitReady } from '../lib/proc.mjs';
 import { cpuSeconds } from '../lib/procstat.mjs';
-import { fmt, median, printTable, range } from '../lib/results.mjs';
+import { fmt, median, printTable, range, rotated } from '../lib/results.mjs';
 import { TARGETS } from '../lib/targets.mjs';
 import { commandLine, parseWrk } from '../lib/wrk.mjs';
 
@@ -145,7 +145,7 @@ export default {
       const load = WORKLOADS[loadName];
       const duration = load.duration ?? ctx.duration;
       for (let run = 0; run < ctx.runs; run++) {
-        const order = ctx.targets.map((_, i) => ctx.targets[(i + run) % ctx.targets.length]);
+        const order = rotated(ctx.targets, run);
         for (const target of order) {
           let cost = null;
           if (loadName === 'cpu') cost = handlerCost(ctx.root, env);

@@ -1,6 +1,6 @@
 // Scenario (harness process): how workers share connections — throughput, tail, per-worker balance.
 import { measureRun } from '../lib/measure.mjs';
-import { fmt, median, printSummary, range } from '../lib/results.mjs';
+import { fmt, median, printSummary, range, rotated } from '../lib/results.mjs';
 
 const CLOSE = 'Connection: close';
 
@@ -29,7 +29,7 @@ export default {
     // Interleave A B C A B C ...; rotate the order each run so no target always goes first.
     for (let run = 0; run < ctx.runs; run++) {
       for (const loadName of loads) {
-        const order = ctx.targets.map((_, i) => ctx.targets[(i + run) % ctx.targets.length]);
+        const order = rotated(ctx.targets, run);
         for (const target of order) {
           const r = await measureOne(ctx, target, loadName, run);
           if (r) rows.push(r);

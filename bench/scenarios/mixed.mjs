@@ -10,7 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopProcess } from '../lib/proc.mjs';
-import { fmt, median, printTable, range } from '../lib/results.mjs';
+import { fmt, median, printTable, range, rotated } from '../lib/results.mjs';
 import { calibrateCpuApp, groupCpu, runWrkU, startApp, wrkArgsFor } from './classes.mjs';
 
 const APP = 'bench/apps/mixed.mjs';
@@ -80,7 +80,7 @@ export default {
     console.log(`median capacity ${fmt(capacity)} req/s -> open-loop rate ${rate} req/s for ${ctx.duration} s`);
     const rows = [];
     for (let run = 0; run < ctx.runs; run++) {
-      const order = ctx.targets.map((_, i) => ctx.targets[(i + run) % ctx.targets.length]);
+      const order = rotated(ctx.targets, run);
       for (const loadName of loads) for (const target of order) {
         let s;
         try {

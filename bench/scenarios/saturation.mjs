@@ -3,7 +3,7 @@
 // Node targets serve bench/apps/hello.mjs (plain node:http), Gunicorn serves flask_apps:raw (plain
 // WSGI), nginx answers `return 200`: no framework anywhere, so the servers themselves are compared.
 // Each peer runs with its documented settings (see bench/lib/targets.mjs).
-import { fmt, printSummary } from '../lib/results.mjs';
+import { fmt, printSummary, rotated } from '../lib/results.mjs';
 import { wrkRun } from './classes.mjs';
 import { LOADS } from './distribution.mjs';
 
@@ -25,7 +25,7 @@ export default {
     const rows = [];
     for (let run = 0; run < ctx.runs; run++) {
       for (const loadName of loads) {
-        const order = ctx.targets.map((_, i) => ctx.targets[(i + run) % ctx.targets.length]);
+        const order = rotated(ctx.targets, run);
         for (const target of order) {
           const load = { ...LOADS[loadName], app: appFor(target) };
           let r;

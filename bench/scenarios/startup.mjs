@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, groupMembers, startProcess, stopProcess, track, waitReady } from '../lib/proc.mjs';
 import { cpuMeter, rssMiB } from '../lib/procstat.mjs';
-import { fmt, median, printTable, range } from '../lib/results.mjs';
+import { fmt, median, printTable, range, rotated } from '../lib/results.mjs';
 import { TARGETS } from '../lib/targets.mjs';
 
 const SETTLE_MS = 1000; // let workers finish booting before the idle window opens
@@ -18,7 +18,7 @@ export default {
   async run(ctx) {
     const rows = [];
     for (let run = 0; run < ctx.runs; run++) {
-      const order = ctx.targets.map((_, i) => ctx.targets[(i + run) % ctx.targets.length]);
+      const order = rotated(ctx.targets, run);
       for (const target of order) {
         try {
           const r = await measureStartup(ctx, target);

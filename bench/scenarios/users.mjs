@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopProcess } from '../lib/proc.mjs';
-import { fmt, printTable, range } from '../lib/results.mjs';
+import { fmt, printTable, range, rotated } from '../lib/results.mjs';
 import { groupCpu, startApp, withUlimit } from './classes.mjs';
 
 const COUNTS = { 'users-10': 10, 'users-100': 100, 'users-1000': 1000, 'users-10000': 10000 };
@@ -48,7 +48,7 @@ export default {
     const rows = [];
     for (let run = 0; run < ctx.runs; run++) {
       for (const appName of apps) for (const loadName of loads) {
-        const order = ctx.targets.map((_, i) => ctx.targets[(i + run) % ctx.targets.length]);
+        const order = rotated(ctx.targets, run);
         for (const target of order) {
           let s;
           try {
