@@ -201,7 +201,8 @@ export class Arbiter {
    * reports its count, starts serving, or goes.
    */
   #rebalance(): void {
-    if (!this.#config.rebalance || this.#config.workerClass === 'sync' || this.#state !== 'running') return;
+    // Only workers that balance report their counts (not sync's), so the others are never limited.
+    if (!this.#config.rebalance || this.#state !== 'running') return;
     this.#balancer.update();
   }
 

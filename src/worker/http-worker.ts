@@ -54,15 +54,13 @@ export class HttpWorker implements WorkerServer {
   readonly #policy: ClassPolicy;
   readonly #server: http.Server;
   readonly #acceptors: Acceptors;
-  /** The open client connections. */
-  readonly #sockets = new Set<Socket>();
   /**
-   * When the latest request on each connection arrived (kept here, not on Node's objects, to leave
-   * their shape alone). Keyed by connection, so a request only updates an entry: no per-response
-   * listener or allocation, and the request path stays as cheap as a bare node:http server's.
+   * The open client connections, each with the time its latest request arrived (0 before the
+   * first). Kept here, not on Node's objects, to leave their shape alone; keyed by connection, so a
+   * request only updates an entry: no per-response listener or allocation, and the request path
+   * stays as cheap as a bare node:http server's.
    */
-  readonly #arrived = new Map<Socket, number>();
-  #connections = 0;
+  readonly #connections = new Map<Socket, number>();
   /** Whether this worker reports its connections and takes balance limits (--rebalance). */
   readonly #balancing: boolean;
   #balanceLimit: number | null = null;
@@ -87,7 +85,7 @@ export class HttpWorker implements WorkerServer {
     this.#server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (closeAfter || this.#draining) res.shouldKeepAlive = false;
       else if (this.#shedBudget > 0) this.#shed(req.socket, res);
-      this.#arrived.set(req.socket, Date.now());
+      this.#connections.set(req.socket, Date.now());
       listener(req, res);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
@@ -109,21 +107,18 @@ export class HttpWorker implements WorkerServer {
   }
 
   #accepted(socket: Socket): void {
-    this.#connections++;
-    this.#sockets.add(socket);
+    this.#connections.set(socket, 0);
     socket.once('close', () => this.#closed(socket));
-    if (this.#connections >= this.#cap()) this.#pause();
+    if (this.#connections.size >= this.#cap()) this.#pause();
     this.#countChanged();
     this.#server.emit('connection', socket);
   }
 
   #closed(socket: Socket): void {
-    this.#connections--;
-    this.#sockets.delete(socket);
-    this.#arrived.delete(socket);
+    this.#connections.delete(socket);
     if (this.#draining) {
-      if (this.#connections === 0) this.#drained?.();
-    } else if (this.#acceptors.paused && this.#connections < this.#cap()) {
+      if (this.#connections.size === 0) this.#drained?.();
+    } else if (this.#acceptors.paused && this.#connections.size < this.#cap()) {
       this.#acceptors.resume();
     }
     this.#countChanged();
@@ -137,8 +132,8 @@ export class HttpWorker implements WorkerServer {
   setBalanceLimit(limit: number | null): void {
     if (!this.#balancing || this.#draining) return;
     this.#balanceLimit = limit;
-    this.#shedBudget = limit === null ? 0 : Math.max(0, this.#connections - limit);
-    if (this.#connections >= this.#cap()) this.#pause();
+    this.#shedBudget = limit === null ? 0 : Math.max(0, this.#connections.size - limit);
+    if (this.#connections.size >= this.#cap()) this.#pause();
     else if (this.#acceptors.paused) this.#acceptors.resume();
   }
 
@@ -158,9 +153,9 @@ export class HttpWorker implements WorkerServer {
     if (!this.#balancing || this.#reportTimer || this.#draining) return;
     this.#reportTimer = setTimeout(() => {
       this.#reportTimer = null;
-      if (this.#draining || this.#connections === this.#reported) return;
-      this.#reported = this.#connections;
-      this.#opts.reportConnections(this.#connections);
+      if (this.#draining || this.#connections.size === this.#reported) return;
+      this.#reported = this.#connections.size;
+      this.#opts.reportConnections(this.#connections.size);
     }, REPORT_INTERVAL_MS);
   }
 
@@ -168,7 +163,7 @@ export class HttpWorker implements WorkerServer {
     const now = Date.now();
     // Once a minute at most: a worker at its limit under steady load would otherwise flood the log.
     // A pause for balance (under the class's limit) is routine and says nothing.
-    if (this.#connections < this.#policy.maxConnections) {
+    if (this.#connections.size < this.#policy.maxConnections) {
       this.#acceptors.pause();
       return;
     }
@@ -186,7 +181,7 @@ export class HttpWorker implements WorkerServer {
    */
   #responses(): Array<[Socket, http.ServerResponse]> {
     const found: Array<[Socket, http.ServerResponse]> = [];
-    for (const socket of this.#sockets) {
+    for (const socket of this.#connections.keys()) {
       const res = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
       if (res instanceof http.ServerResponse && !res.writableFinished) found.push([socket, res]);
     }
@@ -216,7 +211,7 @@ export class HttpWorker implements WorkerServer {
     // A response not started yet says `Connection: close`, and its connection closes after it.
     for (const [, res] of this.#responses()) if (!res.headersSent) res.shouldKeepAlive = false;
     this.#server.closeIdleConnections();
-    if (this.#connections === 0) return Promise.resolve();
+    if (this.#connections.size === 0) return Promise.resolve();
     // A connection whose response had already started is idle once it ends: close it then.
     const sweep = setInterval(() => this.#server.closeIdleConnections(), IDLE_SWEEP_MS);
     return new Promise((resolve) => {
@@ -233,7 +228,7 @@ export class HttpWorker implements WorkerServer {
     return this.#responses().map(([socket, res]) => ({
       method: res.req.method ?? '?',
       url: res.req.url ?? '?',
-      ageMs: now - (this.#arrived.get(socket) ?? now),
+      ageMs: now - (this.#connections.get(socket) || now),
     }));
   }
 }
