@@ -109,3 +109,22 @@ process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => { killAll(); process.exit(130); });
 }
+
+/**
+ * Runs a load-generator tool (argv, cwd `root`) that prints one JSON object as its last line;
+ * resolves with that object. Killed if still running `guardS` seconds later.
+ */
+export function runJsonTool(argv, root, guardS) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { out += d; });
+    const guard = setTimeout(() => child.kill('SIGKILL'), guardS * 1000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(guard);
+      try { resolve(JSON.parse(out.trim().split('\n').pop())); } catch { reject(new Error(`${argv.slice(0, 3).join(' ')} exited ${code}: ${out}`)); }
+    });
+  });
+}

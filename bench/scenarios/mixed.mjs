@@ -4,12 +4,11 @@
 // a FIXED rate of half the median capacity for `--duration` (default 15) s per run, interleaved.
 // Reports the fast requests' p50/p99 (from their scheduled send time) per target, and the
 // generator's own CPU and schedule lag.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stopProcess } from '../lib/proc.mjs';
+import { runJsonTool, stopProcess } from '../lib/proc.mjs';
 import { fmt, median, printTable, range, rotated } from '../lib/results.mjs';
 import { calibrateCpuApp, groupCpu, runWrkU, startApp, wrkArgsFor } from './classes.mjs';
 
@@ -22,19 +21,8 @@ request = function()
 end
 `;
 
-function openLoop(root, args, durationS) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bench/tools/open-loop.mjs', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const guard = setTimeout(() => child.kill('SIGKILL'), (durationS + 30) * 1000);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      try { resolve(JSON.parse(out.trim().split('\n').pop())); } catch { reject(new Error(`open-loop exited ${code}: ${out}`)); }
-    });
-  });
-}
+const openLoop = (root, args, durationS) =>
+  runJsonTool([process.execPath, 'bench/tools/open-loop.mjs', ...args], root, durationS + 30);
 
 /**
  * Who sends the requests. users: 64 independent clients, each with its own keep-alive connections

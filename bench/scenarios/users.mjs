@@ -5,10 +5,9 @@
 // serve their Flask twins). Generator: bench/tools/users.mjs, under the raised fd limit; each
 // result records its CPU and event-loop delay, and a run whose generator loop was late by more
 // than 50 ms at p99 is flagged generator-limited.
-import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stopProcess } from '../lib/proc.mjs';
+import { runJsonTool, stopProcess } from '../lib/proc.mjs';
 import { fmt, printTable, range, rotated } from '../lib/results.mjs';
 import { groupCpu, startApp, withUlimit } from './classes.mjs';
 
@@ -16,21 +15,8 @@ const COUNTS = { 'users-10': 10, 'users-100': 100, 'users-1000': 1000, 'users-10
 const APPS = { hello: 'bench/apps/hello.mjs', io: 'bench/apps/io.mjs' };
 const RAMP_S = 10;
 
-function runUsers(root, args, durationS) {
-  return new Promise((resolve, reject) => {
-    const argv = withUlimit([process.execPath, 'bench/tools/users.mjs', ...args]);
-    const child = spawn(argv[0], argv.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const guard = setTimeout(() => child.kill('SIGKILL'), (durationS + 60) * 1000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      try { resolve(JSON.parse(out.trim().split('\n').pop())); } catch { reject(new Error(`users.mjs exited ${code}: ${out}`)); }
-    });
-  });
-}
+const runUsers = (root, args, durationS) =>
+  runJsonTool(withUlimit([process.execPath, 'bench/tools/users.mjs', ...args]), root, durationS + 60);
 
 export default {
   describe: "the seed's user model (think 5-15 s, 10 s ramp) at 10-10,000 users; median, p95, failures",
