@@ -25,6 +25,20 @@ const IDLE_SWEEP_MS = 50;
 /** How often, at most, a worker reports its connection count to the master. */
 const REPORT_INTERVAL_MS = 100;
 
+/**
+ * A keep-alive connection idle this long (since its latest request arrived) may be closed to make
+ * room for a new one when the worker is at --worker-connections; fresher ones are left alone, so a
+ * client that is about to reuse its connection rarely meets the close.
+ */
+const RECLAIM_MIN_IDLE_MS = 1000;
+
+/** How often a worker at --worker-connections with no idle connection looks for one again. */
+const RECLAIM_POLL_MS = 100;
+
+/** The warning of a worker that stops accepting at --worker-connections. */
+export const atLimitWarning = (limit: number): string =>
+  `Worker at --worker-connections (${limit}), every connection busy; not accepting until one closes or goes idle`;
+
 /** What a worker class decides; the rest is common. */
 export interface ClassPolicy {
   /** The most connections this worker holds at once; past it, it stops accepting. */
@@ -70,6 +84,8 @@ export class HttpWorker implements WorkerServer {
   #reportTimer: NodeJS.Timeout | null = null;
   #reported = 0;
   #lastPauseWarning = 0;
+  /** While paused at --worker-connections: looks for a connection that has become idle. */
+  #reclaimPoll: NodeJS.Timeout | null = null;
   #draining = false;
   #drained: (() => void) | null = null;
 
@@ -107,9 +123,12 @@ export class HttpWorker implements WorkerServer {
   }
 
   #accepted(socket: Socket): void {
+    // Past the class's limit (accepted while an idle connection could make room): close that one.
+    const limit = this.#policy.maxConnections;
+    if (limit > 1 && this.#connections.size >= limit) this.#reclaim(this.#longestIdle());
     this.#connections.set(socket, 0);
     socket.once('close', () => this.#closed(socket));
-    if (this.#connections.size >= this.#cap()) this.#pause();
+    if (this.#full()) this.#pause();
     this.#countChanged();
     this.#server.emit('connection', socket);
   }
@@ -118,10 +137,53 @@ export class HttpWorker implements WorkerServer {
     this.#connections.delete(socket);
     if (this.#draining) {
       if (this.#connections.size === 0) this.#drained?.();
-    } else if (this.#acceptors.paused && this.#connections.size < this.#cap()) {
-      this.#acceptors.resume();
+    } else if (this.#acceptors.paused && !this.#full()) {
+      this.#resume();
     }
     this.#countChanged();
+  }
+
+  /**
+   * Whether this worker must stop accepting. Under a balance limit it must (the point is to let
+   * other workers take the connections). At the class's limit (--worker-connections) it need not
+   * while it holds an idle keep-alive connection: as nginx does, the next accepted connection takes
+   * the place of the one idle longest, so idle clients never keep new ones waiting in the backlog.
+   */
+  #full(): boolean {
+    const size = this.#connections.size;
+    if (size < this.#cap()) return false;
+    if (size < this.#policy.maxConnections) return true;
+    return this.#policy.maxConnections === 1 || this.#longestIdle() === null;
+  }
+
+  /**
+   * The keep-alive connection whose latest request arrived longest ago (at least
+   * RECLAIM_MIN_IDLE_MS) and that is answering nothing now; null if there is none. A connection
+   * that has not sent its first request is not idle (its client is about to).
+   */
+  #longestIdle(): Socket | null {
+    let found: Socket | null = null;
+    let oldest = Date.now() - RECLAIM_MIN_IDLE_MS;
+    for (const [socket, arrived] of this.#connections) {
+      if (arrived === 0 || arrived > oldest) continue;
+      if ((socket as Socket & { _httpMessage?: unknown })._httpMessage) continue;
+      found = socket;
+      oldest = arrived;
+    }
+    return found;
+  }
+
+  #reclaim(socket: Socket | null): void {
+    if (!socket) return;
+    this.#connections.delete(socket);
+    this.#opts.log.debug('At --worker-connections: closing the longest-idle keep-alive connection for a new one');
+    socket.destroy();
+  }
+
+  #resume(): void {
+    if (this.#reclaimPoll) clearInterval(this.#reclaimPoll);
+    this.#reclaimPoll = null;
+    this.#acceptors.resume();
   }
 
   /** The most connections this worker takes now: its class's limit, or less while it holds more than its share. */
@@ -133,8 +195,8 @@ export class HttpWorker implements WorkerServer {
     if (!this.#balancing || this.#draining) return;
     this.#balanceLimit = limit;
     this.#shedBudget = limit === null ? 0 : Math.max(0, this.#connections.size - limit);
-    if (this.#connections.size >= this.#cap()) this.#pause();
-    else if (this.#acceptors.paused) this.#acceptors.resume();
+    if (this.#full()) this.#pause();
+    else if (this.#acceptors.paused) this.#resume();
   }
 
   /**
@@ -172,6 +234,13 @@ export class HttpWorker implements WorkerServer {
       this.#opts.log.warning(this.#policy.pauseWarning);
     }
     this.#acceptors.pause();
+    // Every connection is busy: accept again as soon as one of them becomes idle (reclaimable).
+    if (this.#policy.maxConnections > 1 && !this.#reclaimPoll) {
+      this.#reclaimPoll = setInterval(() => {
+        if (!this.#full()) this.#resume();
+      }, RECLAIM_POLL_MS);
+      this.#reclaimPoll.unref();
+    }
   }
 
   /**
@@ -207,6 +276,7 @@ export class HttpWorker implements WorkerServer {
   stop(): Promise<void> {
     this.#draining = true;
     if (this.#reportTimer) clearTimeout(this.#reportTimer);
+    if (this.#reclaimPoll) clearInterval(this.#reclaimPoll);
     this.#acceptors.close();
     // A response not started yet says `Connection: close`, and its connection closes after it.
     for (const [, res] of this.#responses()) if (!res.headersSent) res.shouldKeepAlive = false;

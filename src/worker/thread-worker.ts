@@ -2,7 +2,7 @@
 import type { LoadedApp, AppKind } from '../app/load-app.js';
 import type { Config } from '../config/registry.js';
 import type { Logger } from '../log/logger.js';
-import { HttpWorker, type WorkerClassOptions } from './http-worker.js';
+import { HttpWorker, atLimitWarning, type WorkerClassOptions } from './http-worker.js';
 import { ThreadPool } from './thread/thread-pool.js';
 
 /**
@@ -42,6 +42,6 @@ export function createThreadWorker(opts: WorkerClassOptions): HttpWorker {
   const limit = opts.config.workerConnections;
   return new HttpWorker(opts, {
     maxConnections: limit,
-    pauseWarning: `Worker at --worker-connections (${limit}); not accepting until a connection closes`,
+    pauseWarning: atLimitWarning(limit),
   });
 }

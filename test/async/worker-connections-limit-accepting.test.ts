@@ -1,11 +1,50 @@
-// At --worker-connections a worker stops accepting: extra connections wait in the backlog, not reset.
+// At --worker-connections a worker with every connection busy stops accepting (extra connections
+// wait in the backlog, not reset); an idle keep-alive connection makes room for a new one instead.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startCorral, type Corral } from '../helpers/corral.ts';
 import { ROUTES_APP, RawConnection, portOf } from '../arbiter/support.ts';
 
+/** Sends a slow request on each connection and waits until the app has them all in hand. */
+async function makeBusy(corral: Corral, conns: RawConnection[], ms: number): Promise<void> {
+  const from = corral.output.length;
+  for (const c of conns) c.write(`GET /sleep?ms=${ms} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+  const re = /\[fixture\] \d+ sleeping/g;
+  const deadline = Date.now() + 5000;
+  while ((corral.output.slice(from).match(re)?.length ?? 0) < conns.length) {
+    assert.ok(Date.now() < deadline, `the slow requests did not all start:\n${corral.output}`);
+    await sleep(20);
+  }
+}
+
 describe('--worker-connections', { concurrency: true }, () => {
-  test('-w 1 --worker-connections 2: a third connection waits until one of the first two closes', async () => {
+  test('-w 1 --worker-connections 2: with both connections busy, a third waits until one of them closes', async () => {
+    let corral: Corral | undefined;
+    const conns: RawConnection[] = [];
+    try {
+      corral = await startCorral([ROUTES_APP, '-w', '1', '--worker-connections', '2', '--keep-alive', '60']);
+      const port = portOf(corral.url);
+      for (let i = 0; i < 2; i++) conns.push(await RawConnection.open(port));
+      await makeBusy(corral, conns, 8000);
+      const third = await RawConnection.open(port); // the kernel completes it; the worker does not take it
+      conns.push(third);
+      third.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await assert.rejects(third.readResponse(1500), /timed out/, 'the third connection is not served while two are busy');
+      assert.equal(third.isClosed, false, 'it waits: not reset, not closed');
+
+      conns[0]!.destroy();
+      const reply = await third.readResponse(5000);
+      assert.equal(reply.status, 200, 'served once a slot is free');
+      assert.equal(reply.body, String(corral.workerPids[0]));
+      assert.equal(conns[1]!.isClosed, false, 'the other busy connection is untouched');
+    } finally {
+      for (const c of conns) c.destroy();
+      await corral?.stop();
+    }
+  });
+
+  test('-w 1 --worker-connections 2: a new connection takes the place of the longest-idle keep-alive one', async () => {
     let corral: Corral | undefined;
     const conns: RawConnection[] = [];
     try {
@@ -15,25 +54,49 @@ describe('--worker-connections', { concurrency: true }, () => {
         const conn = await RawConnection.open(port);
         conns.push(conn);
         assert.equal((await conn.request('/')).status, 200, `connection ${i + 1} is served`);
+        await sleep(100);
       }
-      const third = await RawConnection.open(port); // the kernel completes it; the worker does not take it
+      // Idle connections younger than a second are left alone (their clients may be about to reuse them).
+      await sleep(1200);
+      const third = await RawConnection.open(port);
       conns.push(third);
-      third.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
-      await assert.rejects(third.readResponse(700), /timed out/, 'the third connection is not served while two are open');
-      assert.equal(third.isClosed, false, 'it waits: not reset, not closed');
-
-      conns[0]!.destroy();
-      const reply = await third.readResponse(5000);
-      assert.equal(reply.status, 200, 'served once a slot is free');
-      assert.equal(reply.body, String(corral.workerPids[0]));
-      assert.equal((await conns[1]!.request('/')).status, 200, 'the other open connection still works');
+      const reply = await third.request('/', 5000);
+      assert.equal(reply.status, 200, 'the new connection is served at once');
+      await Promise.race([conns[0]!.closed, sleep(5000).then(() => assert.fail('the longest-idle connection was not closed'))]);
+      assert.equal(conns[1]!.isClosed, false, 'the other idle connection stays open');
+      assert.equal((await conns[1]!.request('/')).status, 200, 'and still serves');
+      assert.equal((await third.request('/')).status, 200, 'the new connection is kept alive');
     } finally {
       for (const c of conns) c.destroy();
       await corral?.stop();
     }
   });
 
-  test('-w 2 --worker-connections 2: four connections are all served', async () => {
+  test('-w 1 --worker-connections 2: a worker full of busy connections accepts again once one goes idle', async () => {
+    let corral: Corral | undefined;
+    const conns: RawConnection[] = [];
+    try {
+      corral = await startCorral([ROUTES_APP, '-w', '1', '--worker-connections', '2', '--keep-alive', '60']);
+      const port = portOf(corral.url);
+      for (let i = 0; i < 2; i++) conns.push(await RawConnection.open(port));
+      await makeBusy(corral, conns, 1500);
+      const third = await RawConnection.open(port);
+      conns.push(third);
+      third.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await assert.rejects(third.readResponse(700), /timed out/, 'not served while both connections are busy');
+      const reply = await third.readResponse(5000);
+      assert.equal(reply.status, 200, 'served after the slow requests end, though their connections stay open');
+      const replies = await Promise.all([conns[0]!.readResponse(100), conns[1]!.readResponse(100)]);
+      assert.deepEqual(replies.map((r) => r.status), [200, 200], 'the slow requests were answered');
+      await sleep(100);
+      assert.equal(conns.filter((c) => c.isClosed).length, 1, 'one idle connection made room; the other is open');
+    } finally {
+      for (const c of conns) c.destroy();
+      await corral?.stop();
+    }
+  });
+
+  test('-w 2 --worker-connections 2: four connections are all served; a fifth waits while all four are busy', async () => {
     let corral: Corral | undefined;
     const conns: RawConnection[] = [];
     try {
@@ -50,10 +113,11 @@ describe('--worker-connections', { concurrency: true }, () => {
       const perWorker = servedBy.reduce((m, pid) => m.set(pid, (m.get(pid) ?? 0) + 1), new Map<string, number>());
       assert.deepEqual([...perWorker.values()], [2, 2], `two connections per worker: ${servedBy.join(', ')}`);
 
+      await makeBusy(corral, conns, 8000);
       const fifth = await RawConnection.open(port);
       conns.push(fifth);
       fifth.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
-      await assert.rejects(fifth.readResponse(700), /timed out/, 'a fifth waits while both workers are full');
+      await assert.rejects(fifth.readResponse(1500), /timed out/, 'a fifth waits while both workers are full and busy');
       assert.equal(fifth.isClosed, false);
       conns[0]!.destroy();
       const reply = await fifth.readResponse(5000);

@@ -113,9 +113,12 @@ export const workerConnections = setting<number>({
   parse: (raw) => parseInt_(raw, 1),
   help: 'The most connections one worker holds open at once.',
   doc: [
-    'The most client connections a single worker holds at once. A worker at the limit stops accepting',
-    'until one of its connections closes; the other workers keep accepting, and connections nobody can',
-    'take yet wait in the listen queue (`--backlog`) instead of being refused.',
+    'The most client connections a single worker holds at once (`async` and `thread` classes). At the',
+    'limit, a new connection takes the place of the keep-alive connection that has been idle longest',
+    '(at least a second since its latest request), as nginx does, so idle clients never keep new ones',
+    'waiting. When every connection is busy, the worker stops accepting until one closes or goes idle;',
+    'the other workers keep accepting, and connections nobody can take yet wait in the listen queue',
+    '(`--backlog`) instead of being refused.',
   ].join('\n'),
 });
 
