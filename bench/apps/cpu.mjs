@@ -3,6 +3,7 @@
 // not a wall-clock spin that would stretch when the process is descheduled).
 // Readiness probes (x-bench-nocount) are answered at once.
 import { createHash } from 'node:crypto';
+import { counted } from './counting.mjs';
 
 const BUF = Buffer.alloc(4096, 7);
 const target = Number(process.env.CPU_MS ?? 10);
@@ -30,7 +31,7 @@ export function burn(ms = target) {
 
 const BODY = Buffer.from('hello world!');
 export default function cpu(req, res) {
-  if (req.headers['x-bench-nocount'] === undefined) burn();
+  if (counted(req)) burn();
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BODY.length });
   res.end(BODY);
 }

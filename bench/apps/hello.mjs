@@ -1,72 +1,14 @@
 // Benchmark app: a node:http request listener answering "hello world!"; runs in each worker.
-//
-// It counts the requests this process served, the distinct connections they came on, the
-// mean number of those connections open at once (sampled every 50 ms), and the CPU time it
-// used, all from its first counted request on. When BENCH_COUNTS_DIR is set,
-// these are written to $BENCH_COUNTS_DIR/<pid>.json on exit, so the harness can report
-// per-worker balance. Requests carrying `x-bench-nocount` (readiness probes, warm-up) are
-// not counted.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Per-process counts: see counting.mjs.
+import { counted } from './counting.mjs';
+
+export { requestCount } from './counting.mjs';
 
 const BODY = Buffer.from('hello world!');
-let count = 0;
-let connections = 0;
-let cpuAtFirst = null;
-let open = 0;
-let openSum = 0;
-let openSamples = 0;
-const seen = new WeakSet();
-
-function startSampling() {
-  cpuAtFirst = process.cpuUsage();
-  setInterval(() => { openSum += open; openSamples++; }, 50).unref();
-}
 
 /** @type {import('node:http').RequestListener} */
 export default function hello(req, res) {
-  if (req.headers['x-bench-nocount'] === undefined) {
-    if (count++ === 0) startSampling();
-    if (!seen.has(req.socket)) {
-      seen.add(req.socket);
-      connections++;
-      open++;
-      req.socket.once('close', () => { open--; });
-    }
-  }
+  counted(req);
   res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BODY.length });
   res.end(BODY);
-}
-
-export function requestCount() {
-  return count;
-}
-
-function cpuMs() {
-  if (cpuAtFirst === null) return 0;
-  const u = process.cpuUsage(cpuAtFirst);
-  return (u.user + u.system) / 1000;
-}
-
-const dir = process.env.BENCH_COUNTS_DIR;
-if (dir) {
-  const writeCount = () => {
-    const meanOpen = openSamples ? Math.round((10 * openSum) / openSamples) / 10 : 0;
-    const record = { pid: process.pid, count, connections, meanOpen, cpuMs: Math.round(cpuMs()) };
-    try {
-      writeFileSync(join(dir, `${process.pid}.json`), JSON.stringify(record));
-    } catch {
-      // The directory may be gone if the harness already gave up on this run.
-    }
-  };
-  // 'exit' covers process.exit() and a natural end (a server that closes gracefully).
-  process.on('exit', writeCount);
-  // A bare SIGTERM kills without running 'exit' listeners. Write now; if nobody else
-  // (the host server) handles SIGTERM, exit ourselves so 'exit' writes the final count.
-  // If the host has its own graceful stop, leave it in charge.
-  const onTerm = () => {
-    writeCount();
-    if (process.listenerCount('SIGTERM') === 1) process.exit(0);
-  };
-  process.on('SIGTERM', onTerm);
 }

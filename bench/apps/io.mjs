@@ -1,5 +1,8 @@
 // Benchmark app: I/O-bound handler. Waits IO_MS (default 1000) ms on a timer, then answers
-// "hello world!". Readiness probes (x-bench-nocount) are answered at once.
+// "hello world!". Readiness probes (x-bench-nocount) are answered at once. Per-process counts:
+// see counting.mjs.
+import { counted } from './counting.mjs';
+
 const BODY = Buffer.from('hello world!');
 const wait = Number(process.env.IO_MS ?? 1000);
 
@@ -8,6 +11,6 @@ export default function io(req, res) {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BODY.length });
     res.end(BODY);
   };
-  if (req.headers['x-bench-nocount'] !== undefined) answer();
-  else setTimeout(answer, wait);
+  if (counted(req)) setTimeout(answer, wait);
+  else answer();
 }

@@ -21,17 +21,7 @@ export function ensurePeers(names, root) {
     for (const p of t.install.apt ?? []) if (!debInstalled(p)) apt.add(p);
     for (const p of t.install.npm ?? []) if (!existsSync(join(root, NPM_PEERS_PREFIX, 'node_modules', p.replace(/@[^@/]+$/, '')))) npm.add(p);
   }
-  if (apt.size > 0) {
-    const list = [...apt].join(' ');
-    console.log(`installing Debian packages: ${list}`);
-    try {
-      execFileSync('sh', ['-c', `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list} ` +
-        `|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list})`],
-      { stdio: 'inherit' });
-    } catch (err) {
-      console.log(`could not install ${list}: ${err.message.split('\n')[0]}`);
-    }
-  }
+  ensureApt([...apt]);
   if (npm.size > 0) {
     const list = [...npm];
     console.log(`installing npm packages into ${NPM_PEERS_PREFIX}: ${list.join(' ')}`);
@@ -41,6 +31,21 @@ export function ensurePeers(names, root) {
     } catch (err) {
       console.log(`could not install ${list.join(' ')}: ${err.message.split('\n')[0]}`);
     }
+  }
+}
+
+/** Installs the Debian packages of `pkgs` not installed yet (needs root; says so and goes on if it fails). */
+export function ensureApt(pkgs) {
+  const missing = pkgs.filter((p) => !debInstalled(p));
+  if (missing.length === 0) return;
+  const list = missing.join(' ');
+  console.log(`installing Debian packages: ${list}`);
+  try {
+    execFileSync('sh', ['-c', `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list} ` +
+      `|| (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${list})`],
+    { stdio: 'inherit' });
+  } catch (err) {
+    console.log(`could not install ${list}: ${err.message.split('\n')[0]}`);
   }
 }
 

@@ -25,7 +25,7 @@ const node24Needs = {
 export const TARGETS = {
   'node-single': {
     describe: 'one node:http process',
-    cmd: (port) => [node, 'bench/peers/node-single.mjs', String(port)],
+    cmd: (port, app = 'bench/apps/hello.mjs') => [node, 'bench/peers/node-single.mjs', String(port), app],
     env: {},
     workers: 1,
   },
@@ -194,6 +194,7 @@ Object.assign(TARGETS, {
   },
   'nginx-return200': {
     describe: 'nginx answering `return 200 "hello world!"` (2 worker processes): the ceiling for the constant app',
+    onlyApp: 'bench/apps/hello.mjs',
     cmd: (port) => {
       const dir = mkdtempSync(join(tmpdir(), 'corral-bench-nginx-'));
       const conf = join(dir, 'nginx.conf');
