@@ -2,10 +2,11 @@
 // Report (harness process): turns bench/results/*.jsonl into docs/benchmarks.md. npm run bench:report
 // Every number in the page comes from a result line, grouped by the exact command that produced it
 // (runs of one batch share it), newest batch first.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, median, range } from './lib/results.mjs';
+import { chartSvg } from './lib/charts.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const read = (name) => {
@@ -54,44 +55,197 @@ function saturation() {
   return out.join('\n');
 }
 
-function users() {
-  const rows = read('users').filter((r) => r.command);
+/** The user-model results of the node driver, by app: the newest batch (one run length) of each. */
+function userBatches() {
+  const rows = read('users').filter((r) => r.command && (r.generator?.name ?? 'node') === 'node');
+  return batches(rows, (r) => `${r.app} ${r.durationS}`);
+}
+const APP_TITLES = { hello: 'constant ("hello world!")', io: 'I/O-bound (waits 1 s)', cpu: 'CPU-bound (10 ms of CPU)' };
+const ms = (x) => (!Number.isFinite(x) ? '-' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const USER_COUNTS = [10, 100, 1000, 10000];
+
+/** The seed's tables: per workload, median and p95 (ms) per target and user count; charts beside. */
+async function seedTables() {
   const out = [];
-  for (const [, rs] of batches(rows, (r) => `${r.app} ${r.durationS}`)) {
+  const seen = new Set();
+  for (const [, rs] of userBatches()) {
+    const app = rs[0].app;
+    if (seen.has(app)) continue; // newest batch per app only; older ones are in the detail below
+    seen.add(app);
+    const targets = [...new Set(rs.map((r) => r.target))];
+    const cell = (t, u) => {
+      const ts = rs.filter((r) => r.target === t && r.users === u);
+      if (!ts.length) return '';
+      const fails = ts.reduce((a, r) => a + r.failures, 0);
+      const reqs = ts.reduce((a, r) => a + r.requests, 0);
+      const failNote = fails ? ` (${((100 * fails) / reqs).toFixed(fails < reqs / 100 ? 2 : 0)}% failed)` : '';
+      return `${ms(median(ts.map((r) => r.latencyMs.p50 ?? NaN)))} / ${ms(median(ts.map((r) => r.latencyMs.p95 ?? NaN)))}${failNote}` +
+        (ts.length > 1 ? ` ×${ts.length}` : '');
+    };
+    out.push(`### ${APP_TITLES[app] ?? app}
+
+Median / p95 latency in ms (median over runs; ×N = runs, else one run), ` +
+      `${rs[0].durationS} s per run after a ${rs[0].rampS} s ramp, users thinking ${rs[0].waitS.join('–')} s. ${span(rs)}.
+`);
+    out.push(table(['target', ...USER_COUNTS.map((u) => `${u} users`)], targets.map((t) => [t, ...USER_COUNTS.map((u) => cell(t, u))])));
+    const points = [];
+    for (const r of rs) points.push({ target: r.target, users: r.users, rps: r.rps, p95: r.latencyMs.p95, run: r.run });
+    const agg = [];
+    for (const t of targets) for (const u of USER_COUNTS) {
+      const ts = points.filter((p) => p.target === t && p.users === u);
+      if (ts.length) agg.push({ target: t, users: u, rps: median(ts.map((p) => p.rps)), p95: median(ts.map((p) => p.p95 ?? NaN)) });
+    }
+    const file = `img/users-${app}.svg`;
+    await chartSvg(join(root, 'docs', file), usersChartSpec(agg.filter((a) => Number.isFinite(a.p95)), APP_TITLES[app] ?? app));
+    out.push(`
+![${app}: throughput and p95 latency against users](${file})
+`);
+  }
+  return out.join('\n');
+}
+
+function usersChartSpec(values, title) {
+  const x = { field: 'users', type: 'quantitative', scale: { type: 'log' }, axis: { values: USER_COUNTS, format: ',d' }, title: 'users' };
+  const color = { field: 'target', type: 'nominal', legend: { orient: 'bottom', columns: 4 } };
+  return {
+    title: `${title}: the seed's user model`,
+    data: { values },
+    hconcat: [
+      { width: 300, height: 220, mark: { type: 'line', point: true },
+        encoding: { x, y: { field: 'rps', type: 'quantitative', scale: { type: 'log' }, title: 'requests/s' }, color } },
+      { width: 300, height: 220, mark: { type: 'line', point: true },
+        encoding: { x, y: { field: 'p95', type: 'quantitative', scale: { type: 'log' }, title: 'p95 latency (ms, log)' }, color } },
+    ],
+  };
+}
+
+/** Every user-model batch in full (node driver), newest first. */
+function usersDetail() {
+  const out = [];
+  for (const [, rs] of userBatches()) {
     out.push(`### ${rs[0].app} app, ${rs[0].durationS} s per run (ramp ${rs[0].rampS} s, think ${rs[0].waitS.join('–')} s)\n\n${span(rs)}; \`node bench/tools/users.mjs --users N --ramp ${rs[0].rampS} --duration ${rs[0].durationS}\`.\n`);
-    const keys = [...new Set(rs.map((r) => `${r.users}\t${r.target}`))].sort((a, b) => Number(a.split('\t')[0]) - Number(b.split('\t')[0]));
-    out.push(table(['users', 'target', 'runs', 'req/s', 'median ms', 'p95 ms', 'p99 ms', 'failures / requests', 'generator-limited runs'],
-      keys.map((k) => {
-        const [u, t] = k.split('\t');
-        const ts = rs.filter((r) => String(r.users) === u && r.target === t);
-        return [u, t, ts.length, range(ts.map((r) => r.rps), 1), range(ts.map((r) => r.latencyMs.p50 ?? NaN), 1),
-          range(ts.map((r) => r.latencyMs.p95 ?? NaN), 1), range(ts.map((r) => r.latencyMs.p99 ?? NaN), 1),
-          `${ts.reduce((a, r) => a + r.failures, 0)} / ${ts.reduce((a, r) => a + r.requests, 0)}`, ts.filter((r) => r.generatorLimited).length];
-      })));
+    out.push(usersTable(rs));
     out.push('');
   }
   return out.join('\n');
 }
 
+function usersTable(rs) {
+  const keys = [...new Set(rs.map((r) => `${r.users}\t${r.target}`))].sort((a, b) => Number(a.split('\t')[0]) - Number(b.split('\t')[0]));
+  return table(['users', 'target', 'runs', 'req/s', 'min ms', 'median ms', 'mean ms', 'p95 ms', 'p99 ms', 'failures / requests',
+    'peak RSS MiB', 'requests per worker (last run)', 'generator CPU %', 'generator-limited runs'],
+  keys.map((k) => {
+    const [u, t] = k.split('\t');
+    const ts = rs.filter((r) => String(r.users) === u && r.target === t);
+    const lastRun = ts.at(-1);
+    return [u, t, ts.length, range(ts.map((r) => r.rps), 1), range(ts.map((r) => r.latencyMs.min ?? NaN), 1),
+      range(ts.map((r) => r.latencyMs.p50 ?? NaN), 1), range(ts.map((r) => r.latencyMs.mean ?? NaN), 1),
+      range(ts.map((r) => r.latencyMs.p95 ?? NaN), 1), range(ts.map((r) => r.latencyMs.p99 ?? NaN), 1),
+      `${ts.reduce((a, r) => a + r.failures, 0)} / ${ts.reduce((a, r) => a + r.requests, 0)}`,
+      range(ts.map((r) => r.peakRssMiB ?? NaN)), lastRun.perWorkerRequests?.join(' / ') ?? '-',
+      range(ts.map((r) => r.generator?.cpuPct ?? NaN)), ts.filter((r) => r.generatorLimited).length];
+  }));
+}
+
+/** locust against the node driver, same targets, user counts and run length. */
+function crossCheck() {
+  const rows = read('users').filter((r) => r.command && r.app === 'hello' && (r.users === 100 || r.users === 1000));
+  const locust = rows.filter((r) => r.generator?.name === 'locust');
+  if (!locust.length) return 'No locust runs recorded yet.\n';
+  const duration = locust.at(-1).durationS;
+  const targets = [...new Set(locust.map((r) => r.target))];
+  const lines = [];
+  for (const t of targets) for (const u of [100, 1000]) for (const g of ['node', 'locust']) {
+    const ts = rows.filter((r) => r.target === t && r.users === u && r.durationS === duration && (r.generator?.name ?? 'node') === g);
+    if (!ts.length) continue;
+    lines.push([t, u, g, ts.length, range(ts.map((r) => r.rps), 1), range(ts.map((r) => r.latencyMs.p50 ?? NaN), 1),
+      range(ts.map((r) => r.latencyMs.p95 ?? NaN), 1), range(ts.map((r) => r.latencyMs.p99 ?? NaN), 1),
+      ts.reduce((a, r) => a + r.failures, 0), range(ts.map((r) => r.generator?.cpuPct ?? NaN))]);
+  }
+  return `${span(locust)}; hello app, ${duration} s per run. locust rounds its percentiles (to whole ms, and to two significant digits above 100 ms).\n\n` +
+    table(['target', 'users', 'generator', 'runs', 'req/s', 'median ms', 'p95 ms', 'p99 ms', 'failures', 'generator CPU %'], lines) + '\n';
+}
+
+/** The open-loop mixed load of the worker-classes study (newest batch). */
+function mixed() {
+  const rows = read('mixed').filter((r) => r.command && r.fast);
+  const [, rs] = batches(rows, (r) => `${r.load} ${norm(r.command)}`)[0] ?? [];
+  if (!rs) return 'No runs recorded yet.\n';
+  const targets = [...new Set(rs.map((r) => r.target))];
+  const base = median(rs.filter((r) => r.target.startsWith('cluster-app')).map((r) => r.fast.p99));
+  return `${span(rs)}; \`${norm(rs[0].command)}\` (95 % of requests answer at once, 5 % burn 100 ms of CPU, sent at about half ` +
+    `the measured capacity from independent keep-alive clients).\n\n` +
+    table(['target', 'runs', 'achieved req/s', 'fast p50 ms', 'fast p99 ms', 'bare cluster fast p99 / this', 'slow p50 ms', 'slow p99 ms', 'errors'],
+      targets.map((t) => {
+        const ts = rs.filter((r) => r.target === t);
+        const p99 = median(ts.map((r) => r.fast.p99));
+        return [t, ts.length, range(ts.map((r) => r.achievedRate), 1), range(ts.map((r) => r.fast.p50), 1), range(ts.map((r) => r.fast.p99), 1),
+          fmt(base / p99, 1), range(ts.map((r) => r.slow.p50), 1), range(ts.map((r) => r.slow.p99), 1),
+          ts.reduce((a, r) => a + r.fast.errors + r.slow.errors, 0)];
+      })) + '\n';
+}
+
+/** Saturation medians of the newest batch per load, as a bar chart. */
+async function saturationChart() {
+  const rows = read('saturation').filter((r) => r.command);
+  const values = [];
+  const seenLoads = new Set();
+  for (const [, rs] of batches(rows, (r) => `${r.load} ${norm(r.command)}`)) {
+    if (seenLoads.has(rs[0].load)) continue;
+    seenLoads.add(rs[0].load);
+    for (const t of new Set(rs.map((r) => r.target))) {
+      values.push({ load: rs[0].load === 'close-c64' ? 'Connection: close' : 'keep-alive', target: t,
+        rps: median(rs.filter((r) => r.target === t).map((r) => r.rps)) });
+    }
+  }
+  await chartSvg(join(root, 'docs', 'img', 'saturation.svg'), {
+    title: 'Saturation, framework-free apps (wrk -t1 -c64; median req/s)',
+    data: { values },
+    facet: { column: { field: 'load', type: 'nominal', title: null } },
+    spec: { width: 260, height: 200, mark: 'bar',
+      encoding: { y: { field: 'target', type: 'nominal', sort: '-x', title: null },
+        x: { field: 'rps', type: 'quantitative', title: 'requests/s' },
+        color: { field: 'target', type: 'nominal', legend: null } } },
+    resolve: { scale: { y: 'independent' } },
+  });
+  return '![saturation: median requests/s per target, keep-alive and Connection: close](img/saturation.svg)\n';
+}
+
+mkdirSync(join(root, 'docs', 'img'), { recursive: true });
 const page = `# Benchmarks
 
 Generated by \`npm run bench:report\` from \`bench/results/*.jsonl\`; do not edit by hand. Every
 table is one batch of runs that share a command, newest first; each result line in the files
-holds the exact server and load commands, the machine and the git commit.
+holds the exact server and load commands, the machine and the git commit. Charts are drawn with
+Vega-Lite from the same numbers.
 
 Read with care: the load generator and the server share the same **2 cores**, so absolute numbers
 are low and the machine's speed drifts between runs; targets are interleaved (A B C …, rotated each
 run) and ratios are taken within a run. Each peer runs with its documented settings (see
 \`bench/README.md\`). How to rerun: \`bench/README.md\`.
 
-Not here yet (the benchmark study is in progress): full runs of the seed's user model for every
-target and workload, the locust cross-check at 100 and 1,000 users, and the charts.
-
-## Saturation: framework-free apps, \`npm run bench -- saturation\`
-
-${saturation()}
 ## The seed's user model, \`npm run bench -- users\`
 
-${users()}`;
+N users, each sending a request, waiting for the answer, then thinking a uniform 5–15 s (locust's
+\`FastHttpUser\` with \`wait_time = between(5, 15)\`), ramped over 10 s; only requests sent after the
+ramp count. Driven by \`bench/tools/users.mjs\` (Node, one keep-alive connection per user), which
+records its own CPU and event-loop delay; see the locust cross-check below for why not locust itself.
+The CPU-bound app burns a real 10 ms of CPU per request (the seed's CPU-bound code was by mistake a
+copy of its sleep app).
+
+${await seedTables()}
+### Cross-check: locust and the Node driver at 100 and 1,000 users
+
+${crossCheck()}
+## Saturation: framework-free apps, \`npm run bench -- saturation\`
+
+${await saturationChart()}
+${saturation()}
+## Fixed-rate mixed load, \`npm run bench -- mixed\`
+
+${mixed()}
+## The user model in detail
+
+${usersDetail()}`;
 writeFileSync(join(root, 'docs', 'benchmarks.md'), page);
 console.log(`wrote docs/benchmarks.md (${page.length} bytes)`);

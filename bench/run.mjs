@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark CLI (harness process): npm run bench -- <scenario> [targets...] [--runs N] [--duration S]
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -12,9 +12,12 @@ import { ensureWrk } from './lib/wrk.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
+/** The order of `all`: the short server-level scenarios first, the long user model last. */
+const ALL_ORDER = ['startup', 'distribution', 'steady', 'saturation', 'watchdog', 'classes', 'mixed', 'users'];
 const scenarios = readdirSync(join(here, 'scenarios')).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4));
 
 const usage = `usage: npm run bench -- <scenario> [targets...] [options]
+       npm run bench -- all [--runs N]     every scenario with its defaults, then npm run bench:report
 
 scenarios: ${scenarios.join(', ')}
 targets:   ${Object.keys(TARGETS).join(', ')}
@@ -38,6 +41,25 @@ const [scenarioName, ...targetNames] = positionals;
 if (opts.help || !scenarioName) {
   console.log(usage);
   process.exit(opts.help ? 0 : 2);
+}
+if (scenarioName === 'all') {
+  // Every scenario in turn, each with its own defaults (and --runs if given), each in its own
+  // process so one scenario's targets are all gone before the next starts; then the report.
+  if (targetNames.length) {
+    console.error('`all` runs each scenario on its default targets; name a scenario to choose targets');
+    process.exit(2);
+  }
+  const passOn = opts.runs ? ['--runs', opts.runs] : [];
+  const failed = [];
+  for (const name of ALL_ORDER.filter((n) => scenarios.includes(n))) {
+    const t0 = Date.now();
+    console.log(`\n=== ${name} ===`);
+    const r = spawnSync(process.execPath, [join(here, 'run.mjs'), name, ...passOn], { stdio: 'inherit', cwd: root });
+    console.log(`=== ${name}: ${r.status === 0 ? 'done' : `FAILED (exit ${r.status ?? r.signal})`} in ${Math.round((Date.now() - t0) / 60000)} min`);
+    if (r.status !== 0) failed.push(name);
+  }
+  spawnSync(process.execPath, [join(here, 'report.mjs')], { stdio: 'inherit', cwd: root });
+  process.exit(failed.length ? 1 : 0);
 }
 if (!scenarios.includes(scenarioName)) {
   console.error(`unknown scenario ${JSON.stringify(scenarioName)}; known: ${scenarios.join(', ')}`);

@@ -101,7 +101,7 @@ export default {
   describe: "the seed's user model (think 5-15 s, 10 s ramp) at 10-10,000 users; median, p95, failures",
   needsWrk: false,
   defaultRuns: 3,
-  defaultDuration: 40,
+  defaultDuration: 25,
   baseline: 'cluster-app-w2',
   defaultTargets: ['corral-async-w2', 'corral-sync-w4', 'corral-thread-w2t2', 'cluster-app-w2', 'node-single',
     'pm2-cluster-w2', 'gunicorn-sync-w4', 'gunicorn-gthread-w4t8', 'gunicorn-gevent-w1', 'gunicorn-gevent-w4',
