@@ -42,13 +42,14 @@ function saturation() {
     const targets = [...new Set(rs.map((r) => r.target))];
     const base = new Map(rs.filter((r) => r.target === 'node-cluster-rr').map((r) => [r.run, r.rps]));
     out.push(`### ${rs[0].load}: \`${norm(rs[0].command)}\`\n\n${span(rs)}; ${rs[0].machine?.cores} cores, Node ${rs[0].machine?.node}.\n`);
-    out.push(table(['target', 'runs', 'req/s median [min–max]', 'ratio vs node-cluster-rr (same run)', 'p50 ms', 'p99 ms', 'errors', 'server CPU %'],
+    out.push(table(['target', 'runs', 'req/s median [min–max]', 'ratio vs node-cluster-rr (same run)', 'p50 ms', 'p99 ms', 'errors', 'server CPU %', 'wrk CPU % (runs over 90 %)'],
       targets.map((t) => {
         const ts = rs.filter((r) => r.target === t);
         const ratios = ts.filter((r) => base.has(r.run)).map((r) => r.rps / base.get(r.run));
         return [t, ts.length, range(ts.map((r) => r.rps)), ratios.length ? fmt(median(ratios), 2) : '-',
           fmt(median(ts.map((r) => r.latencyMs.p50)), 2), fmt(median(ts.map((r) => r.latencyMs.p99)), 2),
-          ts.reduce((a, r) => a + r.errorTotal, 0), fmt(median(ts.map((r) => r.serverCpuPct)))];
+          ts.reduce((a, r) => a + r.errorTotal, 0), fmt(median(ts.map((r) => r.serverCpuPct))),
+          ts[0].generator ? `${fmt(median(ts.map((r) => r.generator.cpuPct ?? NaN)))} (${ts.filter((r) => r.generator.limited).length})` : 'not recorded'];
       })));
     out.push('');
   }

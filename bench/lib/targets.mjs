@@ -96,6 +96,14 @@ export const TARGETS = {
     requires: ['dist/cli.js'],
     skipReason: 'dist/cli.js not found: run `npm run build` once the CLI exists',
   },
+  'corral-no-rebalance': {
+    describe: 'corral --no-rebalance (workers accept from the shared socket; no keep-alive rebalancing)',
+    cmd: (port) => [node, 'dist/cli.js', 'bench/apps/hello.mjs', '-w', String(WORKERS), '--no-rebalance', '-b', `127.0.0.1:${port}`],
+    env: {},
+    workers: WORKERS,
+    requires: ['dist/cli.js'],
+    skipReason: 'dist/cli.js not found: run `npm run build` once the CLI exists',
+  },
 };
 
 /** Returns null when the target can run, else why not. */

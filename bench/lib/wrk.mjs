@@ -15,12 +15,13 @@ export function ensureWrk() {
     { stdio: 'inherit' });
 }
 
-/** Build the wrk argv for a load shape: { threads, connections, duration, headers[] }. */
-export function wrkArgs(load, port, durationS) {
+/** Build the wrk argv for a load shape: { threads, connections, headers[], script }. */
+export function wrkArgs(load, port, durationS, path = '/') {
   const args = ['-t', String(load.threads ?? 1), '-c', String(load.connections),
     '-d', `${durationS}s`, '--timeout', '5s', '--latency'];
   for (const h of load.headers ?? []) args.push('-H', h);
-  args.push(`http://127.0.0.1:${port}/`);
+  if (load.script) args.push('-s', load.script);
+  args.push(`http://127.0.0.1:${port}${path}`);
   return args;
 }
 
@@ -29,21 +30,42 @@ export function commandLine(argv) {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-/** Run wrk; resolves to { command, raw, ...parsed }. Killed if it overruns by 30 s. */
+/**
+ * wrk runs in a shell that raises the fd limit first and, once wrk exits, prints the CPU time its
+ * children used (`times`, POSIX): the generator's own CPU, to flag runs where wrk was the bottleneck.
+ */
+const WRK_SHELL = 'ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); "$@"; s=$?; times >&2; exit $s';
+
+/**
+ * Run wrk; resolves to { command, raw, ...parsed, generator: { cpuPct, limited } }, where cpuPct is
+ * wrk's CPU as a % of one core and `limited` says it used over 90 % of its threads' cores. Killed
+ * (its whole group) if it overruns by 30 s.
+ */
 export function runWrk(args, durationS) {
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', WRK_SHELL, 'sh', 'wrk', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
-    const guard = setTimeout(() => child.kill('SIGKILL'), (durationS + 30) * 1000);
+    const guard = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, (durationS + 30) * 1000);
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(guard);
       if (code !== 0) return reject(new Error(`wrk exited ${code}:\n${out}`));
-      resolve({ command: commandLine(['wrk', ...args]), raw: out, ...parseWrk(out) });
+      resolve({ command: commandLine(['wrk', ...args]), raw: out, ...parseWrk(out), generator: wrkCpu(out, args, durationS) });
     });
   });
+}
+
+/** wrk's CPU from the shell's `times` report (its second line: the children's user and system time). */
+function wrkCpu(out, args, durationS) {
+  const lines = [...out.matchAll(/^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/gm)];
+  const children = lines.at(-1);
+  if (!children) return { cpuPct: null, limited: false };
+  const cpuS = Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4]);
+  const threads = Number(args[args.indexOf('-t') + 1]) || 1;
+  const cpuPct = Math.round((1000 * cpuS) / durationS) / 10;
+  return { cpuPct, limited: cpuPct > 90 * threads };
 }
 
 const UNIT_MS = { us: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };

@@ -5,14 +5,14 @@
 // Before each cpu run the handler's cost is measured alone (100 calls in one process, CPU time
 // per call) and so the ceiling two cores allow (2000 / cost_ms req/s) for that run.
 // Servers and wrk are started from `sh -c 'ulimit -n 65536; exec ...'`.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, groupMembers, startProcess, stopProcess, track, waitReady } from '../lib/proc.mjs';
 import { cpuSeconds } from '../lib/procstat.mjs';
 import { fmt, median, printTable, range, rotated } from '../lib/results.mjs';
 import { TARGETS } from '../lib/targets.mjs';
-import { commandLine, parseWrk } from '../lib/wrk.mjs';
+import { commandLine, runWrk, wrkArgs } from '../lib/wrk.mjs';
 
 export const WORKLOADS = {
   constant: { app: 'bench/apps/hello.mjs', threads: 1, connections: 64 },
@@ -65,32 +65,6 @@ export function handlerCost(root, env, calls = 100) {
   return JSON.parse(out.trim());
 }
 
-/** wrk under the raised fd limit; resolves to { command, raw, ...parsed }. */
-export function runWrkU(args, durationS) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', withUlimit(['wrk', ...args]).slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    const guard = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, (durationS + 30) * 1000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      if (code !== 0) return reject(new Error(`wrk exited ${code}:\n${out}`));
-      resolve({ command: commandLine(['wrk', ...args]), raw: out, ...parseWrk(out) });
-    });
-  });
-}
-
-export function wrkArgsFor(load, port, durationS, path = '/') {
-  const args = ['-t', String(load.threads ?? 1), '-c', String(load.connections),
-    '-d', `${durationS}s`, '--timeout', '5s', '--latency'];
-  for (const h of load.headers ?? []) args.push('-H', h);
-  if (load.script) args.push('-s', load.script);
-  args.push(`http://127.0.0.1:${port}${path}`);
-  return args;
-}
-
 /** Start `target` serving `app` (under the raised fd limit); returns { proc, port, argv }. */
 export async function startApp(ctx, target, app, env = {}) {
   const t = TARGETS[target];
@@ -111,15 +85,15 @@ export async function wrkRun(ctx, target, load, { duration, warmup, env = {} }) 
   const s = await startApp(ctx, target, load.app, env);
   try {
     if (warmup > 0) {
-      await runWrkU(wrkArgsFor({ ...load, connections: Math.min(load.connections, 64) }, s.port, warmup), warmup);
+      await runWrk(wrkArgs({ ...load, connections: Math.min(load.connections, 64) }, s.port, warmup), warmup);
       await sleep(300);
     }
     const cpu0 = groupCpu(s.proc.pid);
     const t0 = performance.now();
-    const wrk = await runWrkU(wrkArgsFor(load, s.port, duration), duration);
+    const wrk = await runWrk(wrkArgs(load, s.port, duration), duration);
     const wall = (performance.now() - t0) / 1000;
     const serverCpuPct = (100 * (groupCpu(s.proc.pid) - cpu0)) / wall;
-    return { server: commandLine(s.argv).replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT'), command: wrk.command,
+    return { server: commandLine(s.argv).replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT'), command: wrk.command, generator: wrk.generator,
       rps: wrk.rps, requests: wrk.requests, latencyMs: wrk.latencyMs, errors: wrk.errors,
       errorTotal: wrk.errorTotal, loadavg1: loadavg()[0], serverCpuPct, serverCpuMsPerReq: (serverCpuPct * 10 * wall) / wrk.requests };
   } finally {

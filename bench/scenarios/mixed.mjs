@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runJsonTool, stopProcess } from '../lib/proc.mjs';
 import { fmt, median, printTable, range, rotated } from '../lib/results.mjs';
-import { calibrateCpuApp, groupCpu, runWrkU, startApp, wrkArgsFor } from './classes.mjs';
+import { runWrk, wrkArgs } from '../lib/wrk.mjs';
+import { calibrateCpuApp, groupCpu, startApp } from './classes.mjs';
 
 const APP = 'bench/apps/mixed.mjs';
 const LUA = `local i = 0
@@ -54,7 +55,7 @@ export default {
     for (const target of ctx.targets) {
       const s = await startApp(ctx, target, APP, env);
       try {
-        const wrk = await runWrkU(wrkArgsFor({ threads: 1, connections: 64, script }, s.port, 5), 5);
+        const wrk = await runWrk(wrkArgs({ threads: 1, connections: 64, script }, s.port, 5), 5);
         capacities[target] = wrk.rps;
         ctx.record({ target, load: 'capacity', command: wrk.command.replace(/-s \S+/, '-s mixed.lua'), lua: LUA,
           rps: wrk.rps, latencyMs: wrk.latencyMs, errorTotal: wrk.errorTotal, cpuRoundsPerMs: roundsPerMs });

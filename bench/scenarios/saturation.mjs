@@ -40,7 +40,8 @@ export default {
           rows.push({ group: `${loadName}: ${r.command.replace(/http:\S+/, 'URL')}`, target, run, rps: r.rps,
             p50: r.latencyMs.p50, p99: r.latencyMs.p99, errors: r.errorTotal });
           console.log(`run ${run} ${loadName.padEnd(14)} ${target.padEnd(24)} ${fmt(r.rps).padStart(6)} req/s` +
-            `  p99 ${fmt(r.latencyMs.p99, 2)} ms  err ${r.errorTotal}  server CPU ${fmt(r.serverCpuPct)}%`);
+            `  p99 ${fmt(r.latencyMs.p99, 2)} ms  err ${r.errorTotal}  server CPU ${fmt(r.serverCpuPct)}%` +
+            `  wrk CPU ${fmt(r.generator.cpuPct)}%${r.generator.limited ? ' GENERATOR-LIMITED' : ''}`);
         }
       }
     }

@@ -18,13 +18,22 @@ async function makeBusy(corral: Corral, conns: RawConnection[], ms: number): Pro
   }
 }
 
+/** Runs `body` against `corral ROUTES_APP -w W --worker-connections 2`; closes its connections and corral after. */
+async function withServer(workers: number, body: (corral: Corral, port: number, conns: RawConnection[]) => Promise<void>): Promise<void> {
+  let corral: Corral | undefined;
+  const conns: RawConnection[] = [];
+  try {
+    corral = await startCorral([ROUTES_APP, '-w', String(workers), '--worker-connections', '2', '--keep-alive', '60']);
+    await body(corral, portOf(corral.url), conns);
+  } finally {
+    for (const c of conns) c.destroy();
+    await corral?.stop();
+  }
+}
+
 describe('--worker-connections', { concurrency: true }, () => {
-  test('-w 1 --worker-connections 2: with both connections busy, a third waits until one of them closes', async () => {
-    let corral: Corral | undefined;
-    const conns: RawConnection[] = [];
-    try {
-      corral = await startCorral([ROUTES_APP, '-w', '1', '--worker-connections', '2', '--keep-alive', '60']);
-      const port = portOf(corral.url);
+  test('-w 1 --worker-connections 2: with both connections busy, a third waits until one of them closes', () =>
+    withServer(1, async (corral, port, conns) => {
       for (let i = 0; i < 2; i++) conns.push(await RawConnection.open(port));
       await makeBusy(corral, conns, 8000);
       const third = await RawConnection.open(port); // the kernel completes it; the worker does not take it
@@ -38,18 +47,10 @@ describe('--worker-connections', { concurrency: true }, () => {
       assert.equal(reply.status, 200, 'served once a slot is free');
       assert.equal(reply.body, String(corral.workerPids[0]));
       assert.equal(conns[1]!.isClosed, false, 'the other busy connection is untouched');
-    } finally {
-      for (const c of conns) c.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 
-  test('-w 1 --worker-connections 2: a new connection takes the place of the longest-idle keep-alive one', async () => {
-    let corral: Corral | undefined;
-    const conns: RawConnection[] = [];
-    try {
-      corral = await startCorral([ROUTES_APP, '-w', '1', '--worker-connections', '2', '--keep-alive', '60']);
-      const port = portOf(corral.url);
+  test('-w 1 --worker-connections 2: a new connection takes the place of the longest-idle keep-alive one', () =>
+    withServer(1, async (corral, port, conns) => {
       for (let i = 0; i < 2; i++) {
         const conn = await RawConnection.open(port);
         conns.push(conn);
@@ -66,18 +67,10 @@ describe('--worker-connections', { concurrency: true }, () => {
       assert.equal(conns[1]!.isClosed, false, 'the other idle connection stays open');
       assert.equal((await conns[1]!.request('/')).status, 200, 'and still serves');
       assert.equal((await third.request('/')).status, 200, 'the new connection is kept alive');
-    } finally {
-      for (const c of conns) c.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 
-  test('-w 1 --worker-connections 2: a worker full of busy connections accepts again once one goes idle', async () => {
-    let corral: Corral | undefined;
-    const conns: RawConnection[] = [];
-    try {
-      corral = await startCorral([ROUTES_APP, '-w', '1', '--worker-connections', '2', '--keep-alive', '60']);
-      const port = portOf(corral.url);
+  test('-w 1 --worker-connections 2: a worker full of busy connections accepts again once one goes idle', () =>
+    withServer(1, async (corral, port, conns) => {
       for (let i = 0; i < 2; i++) conns.push(await RawConnection.open(port));
       await makeBusy(corral, conns, 1500);
       const third = await RawConnection.open(port);
@@ -90,18 +83,10 @@ describe('--worker-connections', { concurrency: true }, () => {
       assert.deepEqual(replies.map((r) => r.status), [200, 200], 'the slow requests were answered');
       await sleep(100);
       assert.equal(conns.filter((c) => c.isClosed).length, 1, 'one idle connection made room; the other is open');
-    } finally {
-      for (const c of conns) c.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 
-  test('-w 2 --worker-connections 2: four connections are all served; a fifth waits while all four are busy', async () => {
-    let corral: Corral | undefined;
-    const conns: RawConnection[] = [];
-    try {
-      corral = await startCorral([ROUTES_APP, '-w', '2', '--worker-connections', '2', '--keep-alive', '60']);
-      const port = portOf(corral.url);
+  test('-w 2 --worker-connections 2: four connections are all served; a fifth waits while all four are busy', () =>
+    withServer(2, async (corral, port, conns) => {
       const servedBy: string[] = [];
       for (let i = 0; i < 4; i++) {
         const conn = await RawConnection.open(port);
@@ -123,9 +108,5 @@ describe('--worker-connections', { concurrency: true }, () => {
       const reply = await fifth.readResponse(5000);
       assert.equal(reply.status, 200, 'served once a slot is free');
       assert.equal(reply.body, servedBy[0], 'by the worker whose connection closed (the other is still full)');
-    } finally {
-      for (const c of conns) c.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 });
