@@ -68,11 +68,10 @@ const USER_COUNTS = [10, 100, 1000, 10000];
 /** The seed's tables: per workload, median and p95 (ms) per target and user count; charts beside. */
 async function seedTables() {
   const out = [];
-  const seen = new Set();
-  for (const [, rs] of userBatches()) {
-    const app = rs[0].app;
-    if (seen.has(app)) continue; // newest batch per app only; older ones are in the detail below
-    seen.add(app);
+  const newest = new Map(); // app -> its newest batch; older ones are in the detail below
+  for (const [, rs] of userBatches()) if (!newest.has(rs[0].app)) newest.set(rs[0].app, rs);
+  const order = Object.keys(APP_TITLES);
+  for (const [app, rs] of [...newest].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]))) {
     const targets = [...new Set(rs.map((r) => r.target))];
     const cell = (t, u) => {
       const ts = rs.filter((r) => r.target === t && r.users === u);
