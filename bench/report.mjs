@@ -80,13 +80,11 @@ async function seedTables() {
       const reqs = ts.reduce((a, r) => a + r.requests, 0);
       const failNote = fails ? ` (${((100 * fails) / reqs).toFixed(fails < reqs / 100 ? 2 : 0)}% failed)` : '';
       return `${ms(median(ts.map((r) => r.latencyMs.p50 ?? NaN)))} / ${ms(median(ts.map((r) => r.latencyMs.p95 ?? NaN)))}${failNote}` +
-        (ts.length > 1 ? ` ×${ts.length}` : '');
+        (ts.length > 1 ? ` ×${ts.length}` : '') + (ts.some((r) => r.generatorLimited) ? ' †' : '');
     };
-    out.push(`### ${APP_TITLES[app] ?? app}
-
-Median / p95 latency in ms (median over runs; ×N = runs, else one run), ` +
-      `${rs[0].durationS} s per run after a ${rs[0].rampS} s ramp, users thinking ${rs[0].waitS.join('–')} s. ${span(rs)}.
-`);
+    out.push(`### ${APP_TITLES[app] ?? app}\n\nMedian / p95 latency in ms (median over runs; ×N = runs, else one run; ` +
+      "† = a run whose generator's event loop was late by over 50 ms at p99, so part of its latency is the generator's), " +
+      `${rs[0].durationS} s per run after a ${rs[0].rampS} s ramp, users thinking ${rs[0].waitS.join('–')} s. ${span(rs)}.\n`);
     out.push(table(['target', ...USER_COUNTS.map((u) => `${u} users`)], targets.map((t) => [t, ...USER_COUNTS.map((u) => cell(t, u))])));
     const points = [];
     for (const r of rs) points.push({ target: r.target, users: r.users, rps: r.rps, p95: r.latencyMs.p95, run: r.run });
@@ -97,9 +95,7 @@ Median / p95 latency in ms (median over runs; ×N = runs, else one run), ` +
     }
     const file = `img/users-${app}.svg`;
     await chartSvg(join(root, 'docs', file), usersChartSpec(agg.filter((a) => Number.isFinite(a.p95)), APP_TITLES[app] ?? app));
-    out.push(`
-![${app}: throughput and p95 latency against users](${file})
-`);
+    out.push(`\n![${app}: throughput and p95 latency against users](${file})\n`);
   }
   return out.join('\n');
 }
