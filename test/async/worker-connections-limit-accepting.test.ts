@@ -55,7 +55,7 @@ describe('--worker-connections', { concurrency: true }, () => {
         const conn = await RawConnection.open(port);
         conns.push(conn);
         assert.equal((await conn.request('/')).status, 200, `connection ${i + 1} is served`);
-        await sleep(100);
+        await sleep(100); // so that the first connection is the longest idle
       }
       // Idle connections younger than a second are left alone (their clients may be about to reuse them).
       await sleep(1200);
@@ -81,7 +81,8 @@ describe('--worker-connections', { concurrency: true }, () => {
       assert.equal(reply.status, 200, 'served after the slow requests end, though their connections stay open');
       const replies = await Promise.all([conns[0]!.readResponse(100), conns[1]!.readResponse(100)]);
       assert.deepEqual(replies.map((r) => r.status), [200, 200], 'the slow requests were answered');
-      await sleep(100);
+      await Promise.race([Promise.race([conns[0]!.closed, conns[1]!.closed]),
+        sleep(5000).then(() => assert.fail('no idle connection was closed to make room'))]);
       assert.equal(conns.filter((c) => c.isClosed).length, 1, 'one idle connection made room; the other is open');
     }));
 
