@@ -76,6 +76,19 @@ export function printTable(lines) {
 
 export { fmt, range };
 
+/** Throws unless every load named in `loads` is a key of `known`; returns `loads`. */
+export function checkLoads(loads, known) {
+  for (const l of loads) if (!known[l]) throw new Error(`unknown load ${l}; known: ${Object.keys(known).join(', ')}`);
+  return loads;
+}
+
+/** A scenario's interleaved schedule: each run, each load, every target (A B C …, rotated each run). */
+export function* interleaved(targets, runs, loads) {
+  for (let run = 0; run < runs; run++) {
+    for (const loadName of loads) for (const target of rotated(targets, run)) yield { run, loadName, target };
+  }
+}
+
 /** The targets in the order of run `run`: rotated by one each run, so no target always goes first. */
 export function rotated(targets, run) {
   return targets.map((_, i) => targets[(i + run) % targets.length]);

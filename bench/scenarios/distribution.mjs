@@ -1,6 +1,6 @@
 // Scenario (harness process): how workers share connections — throughput, tail, per-worker balance.
 import { measureRun } from '../lib/measure.mjs';
-import { fmt, median, printSummary, range, rotated } from '../lib/results.mjs';
+import { checkLoads, fmt, interleaved, median, printSummary, range } from '../lib/results.mjs';
 
 const CLOSE = 'Connection: close';
 
@@ -23,18 +23,11 @@ export default {
     'node24-cluster-rr', 'node24-cluster-none', 'node24-reuseport'],
 
   async run(ctx) {
-    const loads = ctx.loads ?? Object.keys(LOADS);
-    for (const l of loads) if (!LOADS[l]) throw new Error(`unknown load ${l}; known: ${Object.keys(LOADS).join(', ')}`);
+    const loads = checkLoads(ctx.loads ?? Object.keys(LOADS), LOADS);
     const rows = [];
-    // Interleave A B C A B C ...; rotate the order each run so no target always goes first.
-    for (let run = 0; run < ctx.runs; run++) {
-      for (const loadName of loads) {
-        const order = rotated(ctx.targets, run);
-        for (const target of order) {
-          const r = await measureOne(ctx, target, loadName, run);
-          if (r) rows.push(r);
-        }
-      }
+    for (const { run, loadName, target } of interleaved(ctx.targets, ctx.runs, loads)) {
+      const r = await measureOne(ctx, target, loadName, run);
+      if (r) rows.push(r);
     }
     printSummary(rows, ctx.baseline, [
       { title: 'conn balance', cell: (rs) => range(rs.map((r) => r.connBalance), 2) },

@@ -9,7 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runJsonTool, stopProcess } from '../lib/proc.mjs';
-import { fmt, median, printTable, range, rotated } from '../lib/results.mjs';
+import { checkLoads, fmt, median, printTable, range, rotated } from '../lib/results.mjs';
 import { runWrk, wrkArgs } from '../lib/wrk.mjs';
 import { calibrateCpuApp, groupCpu, startApp } from './classes.mjs';
 
@@ -45,8 +45,7 @@ export default {
   defaultTargets: ['corral-sync-w4', 'corral-thread-w2t2', 'corral-async-w4', 'cluster-app-w4'],
 
   async run(ctx) {
-    const loads = ctx.loads ?? ['users'];
-    for (const l of loads) if (!CLIENTS[l]) throw new Error(`unknown load ${l}; known: ${Object.keys(CLIENTS).join(', ')}`);
+    const loads = checkLoads(ctx.loads ?? ['users'], CLIENTS);
     const roundsPerMs = calibrateCpuApp(ctx.root);
     const env = { CPU_ROUNDS_PER_MS: String(roundsPerMs) };
     const script = join(mkdtempSync(join(tmpdir(), 'corral-bench-mixed-')), 'mixed.lua');

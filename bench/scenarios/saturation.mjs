@@ -3,7 +3,7 @@
 // Node targets serve bench/apps/hello.mjs (plain node:http), Gunicorn serves flask_apps:raw (plain
 // WSGI), nginx answers `return 200`: no framework anywhere, so the servers themselves are compared.
 // Each peer runs with its documented settings (see bench/lib/targets.mjs).
-import { fmt, printSummary, rotated } from '../lib/results.mjs';
+import { checkLoads, fmt, interleaved, printSummary } from '../lib/results.mjs';
 import { wrkRun } from './classes.mjs';
 import { LOADS } from './distribution.mjs';
 
@@ -20,30 +20,24 @@ export default {
     'gunicorn-gthread-w4t8', 'gunicorn-gevent-w4', 'nginx-return200'],
 
   async run(ctx) {
-    const loads = ctx.loads ?? ['keepalive-c64', 'close-c64'];
-    for (const l of loads) if (!LOADS[l]) throw new Error(`unknown load ${l}; known: ${Object.keys(LOADS).join(', ')}`);
+    const loads = checkLoads(ctx.loads ?? ['keepalive-c64', 'close-c64'], LOADS);
     const rows = [];
-    for (let run = 0; run < ctx.runs; run++) {
-      for (const loadName of loads) {
-        const order = rotated(ctx.targets, run);
-        for (const target of order) {
-          const load = { ...LOADS[loadName], app: appFor(target) };
-          let r;
-          try {
-            r = await wrkRun(ctx, target, load, { duration: ctx.duration, warmup: ctx.warmup });
-          } catch (err) {
-            console.log(`run ${run} ${loadName} ${target}: FAILED ${err.message.split('\n')[0]}`);
-            ctx.record({ target, load: loadName, run, failed: err.message.slice(0, 2000) });
-            continue;
-          }
-          ctx.record({ target, load: loadName, run, app: load.app, ...r });
-          rows.push({ group: `${loadName}: ${r.command.replace(/http:\S+/, 'URL')}`, target, run, rps: r.rps,
-            p50: r.latencyMs.p50, p99: r.latencyMs.p99, errors: r.errorTotal });
-          console.log(`run ${run} ${loadName.padEnd(14)} ${target.padEnd(24)} ${fmt(r.rps).padStart(6)} req/s` +
-            `  p99 ${fmt(r.latencyMs.p99, 2)} ms  err ${r.errorTotal}  server CPU ${fmt(r.serverCpuPct)}%` +
-            `  wrk CPU ${fmt(r.generator.cpuPct)}%${r.generator.limited ? ' GENERATOR-LIMITED' : ''}`);
-        }
+    for (const { run, loadName, target } of interleaved(ctx.targets, ctx.runs, loads)) {
+      const load = { ...LOADS[loadName], app: appFor(target) };
+      let r;
+      try {
+        r = await wrkRun(ctx, target, load, { duration: ctx.duration, warmup: ctx.warmup });
+      } catch (err) {
+        console.log(`run ${run} ${loadName} ${target}: FAILED ${err.message.split('\n')[0]}`);
+        ctx.record({ target, load: loadName, run, failed: err.message.slice(0, 2000) });
+        continue;
       }
+      ctx.record({ target, load: loadName, run, app: load.app, ...r });
+      rows.push({ group: `${loadName}: ${r.command.replace(/http:\S+/, 'URL')}`, target, run, rps: r.rps,
+        p50: r.latencyMs.p50, p99: r.latencyMs.p99, errors: r.errorTotal });
+      console.log(`run ${run} ${loadName.padEnd(14)} ${target.padEnd(24)} ${fmt(r.rps).padStart(6)} req/s` +
+        `  p99 ${fmt(r.latencyMs.p99, 2)} ms  err ${r.errorTotal}  server CPU ${fmt(r.serverCpuPct)}%` +
+        `  wrk CPU ${fmt(r.generator.cpuPct)}%${r.generator.limited ? ' GENERATOR-LIMITED' : ''}`);
     }
     printSummary(rows, ctx.baseline);
   },

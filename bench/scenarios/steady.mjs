@@ -7,7 +7,7 @@
 // Per-worker request balance covers every measured round of the run.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTarget, stopTarget } from '../lib/measure.mjs';
-import { balance, fmt, printSummary } from '../lib/results.mjs';
+import { balance, checkLoads, fmt, printSummary } from '../lib/results.mjs';
 import { runWrk, wrkArgs } from '../lib/wrk.mjs';
 import { LOADS } from './distribution.mjs';
 
@@ -20,8 +20,7 @@ export default {
   defaultTargets: ['corral', 'node-cluster-rr', 'node-cluster-none'],
 
   async run(ctx) {
-    const loads = ctx.loads ?? ['keepalive-c64', 'close-c64'];
-    for (const l of loads) if (!LOADS[l]) throw new Error(`unknown load ${l}; known: ${Object.keys(LOADS).join(', ')}`);
+    const loads = checkLoads(ctx.loads ?? ['keepalive-c64', 'close-c64'], LOADS);
     const rows = [];
     const totals = [];
     for (const loadName of loads) {

@@ -18,7 +18,7 @@ import { ensureApt } from '../lib/peers.mjs';
 import { TARGETS } from '../lib/targets.mjs';
 import { groupMembers, runJsonTool, startProcess, stopProcess, track } from '../lib/proc.mjs';
 import { rssMiB } from '../lib/procstat.mjs';
-import { fmt, printTable, range, rotated } from '../lib/results.mjs';
+import { checkLoads, fmt, printTable, range, rotated } from '../lib/results.mjs';
 import { calibrateCpuApp, groupCpu, startApp, withUlimit } from './classes.mjs';
 
 const COUNTS = { 'users-10': 10, 'users-100': 100, 'users-1000': 1000, 'users-10000': 10000 };
@@ -108,8 +108,7 @@ export default {
     'nginx-return200'],
 
   async run(ctx) {
-    const loads = ctx.loads ?? Object.keys(COUNTS);
-    for (const l of loads) if (!COUNTS[l]) throw new Error(`unknown load ${l}; known: ${Object.keys(COUNTS).join(', ')}`);
+    const loads = checkLoads(ctx.loads ?? Object.keys(COUNTS), COUNTS);
     const apps = (process.env.BENCH_APPS ?? 'hello,io,cpu').split(',');
     for (const a of apps) if (!APPS[a]) throw new Error(`unknown app ${a} in BENCH_APPS; known: ${Object.keys(APPS).join(', ')}`);
     const generator = process.env.BENCH_GENERATOR ?? 'node';
