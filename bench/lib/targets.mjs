@@ -149,6 +149,8 @@ Object.assign(TARGETS, {
   'corral-sync-w2': corralWith('corral -k sync -w 2', 2, ['-k', 'sync']),
   'corral-sync-w4': corralWith('corral -k sync -w 4', 4, ['-k', 'sync']),
   'corral-thread-w2t2': corralWith('corral -k thread -w 2 --threads 2', 2, ['-k', 'thread', '--threads', '2']),
+  'corral-thread-w2t2-noshare': corralWith('corral -k thread -w 2 --threads 2 --no-share-threads', 2,
+    ['-k', 'thread', '--threads', '2', '--no-share-threads']),
   'corral-thread-w2t1': corralWith('corral -k thread -w 2 --threads 1', 2, ['-k', 'thread', '--threads', '1']),
   'corral-no-watchdog': corralWith('corral -w 2 --timeout 0 --blocked-warning 0 (no watchdog thread)', 2,
     ['--timeout', '0', '--blocked-warning', '0']),

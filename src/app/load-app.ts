@@ -18,6 +18,10 @@ export interface LoadedApp {
   description: string;
   /** Optional cleanup on worker stop (e.g. fastify.close()). */
   close?: () => Promise<void>;
+  /** The thread class: the master says which workers serve now (to share threads with, --share-threads). */
+  setPeers?: (pids: readonly number[]) => void;
+  /** The thread class: the graceful stop began (take no more requests from other workers). */
+  stopping?: () => void;
 }
 
 /**

@@ -1,4 +1,7 @@
 // The arbiter: binds the sockets, then supervises the workers from one loop. Master only.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../config/registry.js';
 import { ExitCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -37,6 +40,10 @@ export class Arbiter {
   #ready = false;
   #stopDeadline = Infinity;
   #dead: Array<{ worker: WorkerHandle; code: number | null; signal: NodeJS.Signals | null }> = [];
+  /** The thread class's peer sockets (--share-threads): a directory only this user can open. */
+  #peerDir: string | null = null;
+  /** The serving workers as last told to them (pids, comma-separated). */
+  #peersSent = '';
 
   constructor(config: Config, log: Logger, version: string) {
     this.#config = config;
@@ -55,6 +62,7 @@ export class Arbiter {
       this.#killStaleWorkers();
       this.#reapWorkers();
       this.#manageWorkers();
+      this.#sharePeers();
     }
     this.#cleanup();
     return this.#exitCode;
@@ -68,6 +76,7 @@ export class Arbiter {
       this.#pidfile.create(process.pid);
     }
     this.#signals.install();
+    if (this.#config.workerClass === 'thread' && this.#config.shareThreads) this.#peerDir = mkdtempSync(join(tmpdir(), 'corral-peers-'));
     for (const l of this.#listeners) this.#log.info(`Listening at: ${l.url} (${process.pid})`);
     this.#log.info(`Using worker: ${this.#config.workerClass}`);
     this.#manageWorkers();
@@ -167,7 +176,7 @@ export class Arbiter {
   }
 
   #spawnWorker(): void {
-    const worker = new WorkerHandle(this.#nextId++, this.#config, this.#listeners, {
+    const worker = new WorkerHandle(this.#nextId++, this.#config, this.#listeners, this.#peerDir, {
       onMessage: (w, msg) => this.#onMessage(w, msg),
       onStuckReport: () => this.#signals.wake(),
       onExit: (w, code, signal) => {
@@ -189,6 +198,7 @@ export class Arbiter {
     worker.bootedAt = Date.now();
     if (worker.state === 'booting') worker.state = 'running';
     this.#rebalance();
+    this.#sharePeers();
     this.#log.debug(`Worker (pid:${worker.pid}) booted: ${msg.app}`);
     if (!this.#ready && this.#state === 'running' && [...this.#workers.values()].filter((w) => w.isBooted()).length >= this.#target) {
       this.#ready = true;
@@ -204,6 +214,20 @@ export class Arbiter {
     // Only workers that balance report their counts (not sync's), so the others are never limited.
     if (!this.#config.rebalance || this.#state !== 'running') return;
     this.#balancer.update();
+  }
+
+  /**
+   * Tells the thread class's serving workers which workers serve, when that changed (--share-threads):
+   * they pass waiting requests only to those. A stopping worker leaves the list at once.
+   */
+  #sharePeers(): void {
+    if (this.#peerDir === null) return;
+    const serving = [...this.#workers.values()].filter((w) => w.state === 'running' && w.isBooted());
+    const pids = serving.map((w) => w.pid);
+    const key = pids.join(',');
+    if (key === this.#peersSent) return;
+    this.#peersSent = key;
+    for (const w of serving) w.setPeers(pids);
   }
 
   #reapWorkers(): void {
@@ -246,6 +270,7 @@ export class Arbiter {
     this.#signals.uninstall();
     this.#closeListeners();
     this.#pidfile?.remove(process.pid);
+    if (this.#peerDir !== null) rmSync(this.#peerDir, { recursive: true, force: true });
     this.#log.info('Shutting down: Master');
   }
 }

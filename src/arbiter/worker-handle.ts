@@ -37,7 +37,7 @@ export class WorkerHandle {
   /** The balance limit last sent to the worker (null: none). */
   balanceLimit: number | null = null;
 
-  constructor(id: number, config: Config, listeners: readonly Listener[], events: WorkerEvents) {
+  constructor(id: number, config: Config, listeners: readonly Listener[], peerDir: string | null, events: WorkerEvents) {
     this.id = id;
     this.child = fork(WORKER_MAIN, [], {
       // fd 4: the worker's watchdog thread says here that it has logged why the worker is stuck
@@ -64,7 +64,7 @@ export class WorkerHandle {
     });
     // A send to a worker that just died fails with EPIPE; its exit event tells the story.
     this.child.on('error', () => undefined);
-    this.#send({ type: 'corral:config', config, workerId: id, listenerCount: listeners.length });
+    this.#send({ type: 'corral:config', config, workerId: id, listenerCount: listeners.length, peerDir });
     this.sendListeners(listeners);
   }
 
@@ -81,6 +81,11 @@ export class WorkerHandle {
     if (limit === this.balanceLimit) return;
     this.balanceLimit = limit;
     this.#send({ type: 'corral:balance', limit });
+  }
+
+  /** Tells a thread-class worker which workers serve now (--share-threads). */
+  setPeers(pids: number[]): void {
+    this.#send({ type: 'corral:peers', pids });
   }
 
   #send(msg: MasterMessage): void {

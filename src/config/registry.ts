@@ -31,6 +31,7 @@ export const SETTINGS: readonly Setting[] = [
   workerProcesses.threads,
   workerProcesses.workerConnections,
   workerProcesses.rebalance,
+  workerProcesses.shareThreads,
   workerProcesses.timeout,
   workerProcesses.blockedWarning,
   workerProcesses.gracefulTimeout,

@@ -12,7 +12,10 @@ export interface ListenerInfo {
 
 /** Master -> worker. */
 export type MasterMessage =
-  | { type: 'corral:config'; config: Config; workerId: number; listenerCount: number }
+  /** `peerDir`: where the thread class's workers put their peer sockets (--share-threads), or null. */
+  | { type: 'corral:config'; config: Config; workerId: number; listenerCount: number; peerDir: string | null }
+  /** The workers serving now, by pid (sent to thread-class workers with --share-threads, on change). */
+  | { type: 'corral:peers'; pids: number[] }
   | { type: 'corral:listener'; listener: ListenerInfo }
   /** The most connections the worker should hold for balance (it sheds the surplus), or null for no such limit. */
   | { type: 'corral:balance'; limit: number | null };

@@ -18,6 +18,9 @@ class WorkerMain {
   #config: Config | null = null;
   #log: Logger | null = null;
   #expected = Infinity;
+  #peerDir: string | null = null;
+  /** The latest list of serving workers, kept until the app can use it. */
+  #peers: number[] | null = null;
   #handles: Array<[number, ListenHandle]> = [];
   #app: LoadedApp | null = null;
   #server: WorkerServer | null = null;
@@ -40,6 +43,7 @@ class WorkerMain {
     if (msg.type === 'corral:config') {
       this.#config = msg.config;
       this.#expected = msg.listenerCount;
+      this.#peerDir = msg.peerDir;
       this.#log = new Logger({ level: msg.config.logLevel, file: msg.config.errorLogfile });
       const name = msg.config.name ? ` [${msg.config.name}]` : '';
       process.title = `corral: worker${name}`;
@@ -50,6 +54,9 @@ class WorkerMain {
       else this.#handles.push([index, handle as ListenHandle]);
     } else if (msg.type === 'corral:balance') {
       this.#server?.setBalanceLimit(msg.limit);
+    } else if (msg.type === 'corral:peers') {
+      this.#peers = msg.pids;
+      if (this.#state === 'serving') this.#app?.setPeers?.(msg.pids);
     }
     if (this.#state === 'waiting' && this.#config && this.#handles.length >= this.#expected) void this.#boot(this.#config);
   }
@@ -59,7 +66,7 @@ class WorkerMain {
     const log = this.#log!;
     try {
       // The thread class loads the app in each of its threads, never in this one.
-      this.#app = config.workerClass === 'thread' ? await loadAppInThreads(config, log) : await loadApp(config.app!, { cwd: process.cwd() });
+      this.#app = config.workerClass === 'thread' ? await loadAppInThreads(config, log, this.#peerDir) : await loadApp(config.app!, { cwd: process.cwd() });
     } catch (err) {
       log.error(`Exception in worker process while loading the app:\n${describeError(err)}`);
       process.exit(err instanceof CorralError ? err.exitCode : ExitCode.APP_LOAD_ERROR);
@@ -83,6 +90,7 @@ class WorkerMain {
       process.exit(ExitCode.WORKER_BOOT_ERROR);
     }
     this.#state = 'serving';
+    if (this.#peers) this.#app.setPeers?.(this.#peers);
     const server = this.#server;
     this.#watchdog.start({
       timeout: config.timeout,
@@ -98,6 +106,7 @@ class WorkerMain {
     const serving = this.#state === 'serving';
     this.#state = 'stopping';
     if (!serving || !this.#server) process.exit(ExitCode.OK);
+    this.#app?.stopping?.();
     await this.#server.stop();
     await this.#app?.close?.().catch((err: unknown) => this.#log?.warning(`App close failed: ${describeError(err)}`));
     this.#heartbeat.stop();

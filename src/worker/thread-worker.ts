@@ -11,10 +11,10 @@ import { ThreadPool } from './thread/thread-pool.js';
  * as loading the app in the main thread would: with the loader's CorralError (exit code 4).
  *
  * @example
- * const app = await loadAppInThreads(config, log); // instead of loadApp() for `-k thread`
+ * const app = await loadAppInThreads(config, log, peerDir); // instead of loadApp() for `-k thread`
  * createWorkerServer('thread', { config, log, listener: app.listener, ... });
  */
-export async function loadAppInThreads(config: Config, log: Logger): Promise<LoadedApp> {
+export async function loadAppInThreads(config: Config, log: Logger, peerDir: string | null): Promise<LoadedApp> {
   const pool = new ThreadPool({
     app: config.app!,
     cwd: process.cwd(),
@@ -23,6 +23,7 @@ export async function loadAppInThreads(config: Config, log: Logger): Promise<Loa
     blockedWarning: config.blockedWarning,
     log,
     logOptions: { level: config.logLevel, file: config.errorLogfile },
+    peerDir: config.shareThreads ? peerDir : null,
   });
   const ready = await pool.start();
   const n = config.threads;
@@ -31,6 +32,8 @@ export async function loadAppInThreads(config: Config, log: Logger): Promise<Loa
     listener: pool.dispatch,
     description: `${ready.description} in ${n} thread${n === 1 ? '' : 's'} per worker`,
     close: () => pool.close(),
+    setPeers: (pids) => pool.setPeers(pids),
+    stopping: () => pool.stopSharing(),
   };
 }
 

@@ -144,6 +144,29 @@ export const rebalance = setting<boolean>({
   ].join('\n'),
 });
 
+export const shareThreads = setting<boolean>({
+  name: 'shareThreads',
+  section: 'Worker Processes',
+  flags: ['--share-threads'],
+  kind: 'boolean',
+  default: () => ({ value: true }),
+  defaultDoc: '`true`',
+  parse: parseBool,
+  help: 'thread class: a request waiting for a thread runs on an idle thread of another worker.',
+  doc: [
+    'For the `thread` class with 2 or more workers. A keep-alive connection stays with the worker that',
+    'accepted it, so without help a request arriving while every thread of that worker is busy waits',
+    'for one of them, even when another worker has threads idle. With `share-threads` on, a worker',
+    'whose requests are queued says so to the other workers; one with an idle thread asks for the',
+    'oldest waiting request, and runs it on that thread. The connection and the HTTP parsing stay',
+    'with the first worker, which relays the request and the response (body, backpressure, the',
+    'client going away) over a private unix socket in a directory only the server\'s user can open;',
+    'the app sees the same request, client address included. Requests never move twice, and a worker',
+    'moves them only when asked by one with a thread idle, so a busy server sends nothing extra.',
+    '`--no-share-threads` keeps every request on the worker that accepted its connection.',
+  ].join('\n'),
+});
+
 export const timeout = setting<number>({
   name: 'timeout',
   section: 'Worker Processes',

@@ -1,8 +1,6 @@
 // The main thread's handle on one app thread: starts it, hands it one request at a time, routes its messages. Worker process, main thread.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../../log/logger.js';
-import { MainRelay } from './main-relay.js';
+import type { Post } from './main-relay.js';
 import { deserializeError, Tag, type ThreadData, type ToMain, type ToThread } from './protocol.js';
 
 /** starting: loading the app. idle/busy: serving. retired: being replaced (stuck, or failed). exited: gone. */
@@ -20,6 +18,25 @@ export interface AppThreadEvents {
   exit(thread: AppThread, error: Error | undefined, code: number): void;
 }
 
+/**
+ * One request between this worker's main thread and the app thread running it: a MainRelay for a
+ * connection of this worker, a PeerRelay for a request another worker passed here (--share-threads).
+ */
+export interface Relay {
+  readonly id: number;
+  readonly startedAt: number;
+  /** What reports name: the request's method and path. */
+  readonly req: { readonly method?: string | undefined; readonly url?: string | undefined };
+  /** Whether it is still worth running (its client, or the worker that passed it, is still there). */
+  readonly alive: boolean;
+  /** Sends the request to the thread with `post`; calls `done` once the thread is finished with it. */
+  start(post: Post, done: (relay: Relay) => void): void;
+  /** A message from the app thread about this request. */
+  receive(msg: ToMain): void;
+  /** The thread is gone (crashed, or terminated while stuck). */
+  fail(err: Error): void;
+}
+
 /** How often an app thread stamps its liveness clock. */
 export const BEAT_MS = 100;
 
@@ -33,16 +50,14 @@ export class AppThread {
   readonly ready: Promise<AppReady>;
   readonly startedAt = Date.now();
   state: ThreadState = 'starting';
-  relay: MainRelay | null = null;
-  readonly #log: Logger;
+  relay: Relay | null = null;
   readonly #events: AppThreadEvents;
   #crash: Error | undefined;
   #settle: { resolve: (r: AppReady) => void; reject: (e: Error) => void } | undefined;
   readonly #post = (msg: ToThread, transfer?: ArrayBuffer[]): void => this.worker.postMessage(msg, transfer);
-  readonly #relayDone = (relay: MainRelay): void => this.#finished(relay);
+  readonly #relayDone = (relay: Relay): void => this.#finished(relay);
 
-  constructor(data: Omit<ThreadData, 'beat' | 'beatMs'>, log: Logger, events: AppThreadEvents) {
-    this.#log = log;
+  constructor(data: Omit<ThreadData, 'beat' | 'beatMs'>, events: AppThreadEvents) {
     this.#events = events;
     const beat = new SharedArrayBuffer(8);
     this.beat = new Float64Array(beat);
@@ -62,10 +77,10 @@ export class AppThread {
   }
 
   /** Hands the thread a request; it must be idle. */
-  run(id: number, req: IncomingMessage, res: ServerResponse): void {
+  run(relay: Relay): void {
     this.state = 'busy';
-    this.relay = new MainRelay(id, req, res, this.#post, this.#log, this.#relayDone);
-    this.relay.start();
+    this.relay = relay;
+    relay.start(this.#post, this.#relayDone);
   }
 
   /** Asks the thread to close its app and exit (graceful stop). */
@@ -89,7 +104,7 @@ export class AppThread {
     }
   }
 
-  #finished(relay: MainRelay): void {
+  #finished(relay: Relay): void {
     if (this.relay !== relay) return;
     this.relay = null;
     if (this.state !== 'busy') return;

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../log/logger.js';
 import { failRequest } from '../handle-request.js';
+import type { Relay } from './app-thread.js';
 import { Tag, type Chunk, type RequestMessage, type ResponseHead, type ResponseMessage, type ToMain, type ToThread } from './protocol.js';
 
 export type Post = (msg: ToThread, transfer?: ArrayBuffer[]) => void;
@@ -13,29 +14,38 @@ export type Post = (msg: ToThread, transfer?: ArrayBuffer[]) => void;
  * thread asks to pause the request body when its app does not read; response chunks are acknowledged
  * once the real socket took them, and the app thread's res.write() returns false past a window.
  */
-export class MainRelay {
+export class MainRelay implements Relay {
   readonly id: number;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly startedAt = Date.now();
-  readonly #post: Post;
   readonly #log: Logger;
-  readonly #done: (relay: MainRelay) => void;
+  #post: Post = () => undefined;
+  #done: (relay: MainRelay) => void = () => undefined;
   #finished = false;
   #hasBody = false;
   /** Bytes written to `res` since it last drained, to acknowledge when it does. */
   #owed = 0;
 
-  constructor(id: number, req: IncomingMessage, res: ServerResponse, post: Post, log: Logger, done: (relay: MainRelay) => void) {
+  constructor(id: number, req: IncomingMessage, res: ServerResponse, log: Logger) {
     this.id = id;
     this.req = req;
     this.res = res;
-    this.#post = post;
     this.#log = log;
-    this.#done = done;
   }
 
-  start(): void {
+  /** Whether the client is still there to answer (a request still waiting for a thread may not be). */
+  get alive(): boolean {
+    return !this.res.destroyed && !this.req.socket.destroyed;
+  }
+
+  /**
+   * Sends the request to whoever runs it: an app thread of this worker, or one of another worker
+   * (--share-threads), through `post`; `done` is called once that side is finished with it.
+   */
+  start(post: Post, done: (relay: MainRelay) => void): void {
+    this.#post = post;
+    this.#done = done;
     const req = this.req;
     this.#hasBody = hasBody(req.rawHeaders);
     const msg: RequestMessage = {

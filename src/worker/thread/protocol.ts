@@ -119,3 +119,34 @@ export function deserializeError(s: SerializedError): Error {
   if (s.stack !== undefined) err.stack = s.stack;
   return err;
 }
+
+/**
+ * Between the main threads of two worker processes of the thread class (--share-threads). Each
+ * worker sends on its own connection to the other's peer socket, so a message's sender is the
+ * connection's; ids are those of the worker that passed the request.
+ */
+export const PeerTag = {
+  /** First on every connection: who is sending. */
+  HELLO: 21,
+  /** Requests are waiting for a thread here (sent once, until a PULL finds none). */
+  STARVED: 22,
+  /** A thread is idle here: send the oldest request waiting there. */
+  PULL: 23,
+  /** The answer to a PULL that found nothing waiting (STARVED comes again when something waits). */
+  NONE: 24,
+  /** About a request the sender passed: what its connection sends, for the app thread. */
+  THREAD: 25,
+  /** About a request the receiver passed: what the app thread did, for the connection. */
+  MAIN: 26,
+  /** The app thread running a request the receiver passed crashed or was stuck. */
+  FAIL: 27,
+} as const;
+
+export type PeerMessage =
+  | { p: typeof PeerTag.HELLO; pid: number }
+  | { p: typeof PeerTag.STARVED }
+  | { p: typeof PeerTag.PULL }
+  | { p: typeof PeerTag.NONE }
+  | { p: typeof PeerTag.THREAD; m: ToThread }
+  | { p: typeof PeerTag.MAIN; m: ToMain }
+  | { p: typeof PeerTag.FAIL; id: number; error: SerializedError };

@@ -2,7 +2,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CorralError } from '../../errors.js';
 import { describeError, type Logger, type LoggerOptions } from '../../log/logger.js';
-import { AppThread, type AppReady } from './app-thread.js';
+import { AppThread, type AppReady, type Relay } from './app-thread.js';
+import { MainRelay } from './main-relay.js';
+import { PeerNetwork } from './peer-network.js';
+import { PeerRelay } from './peer-relay.js';
+import { deserializeError, PeerTag, Tag, type PeerMessage, type RequestMessage } from './protocol.js';
 import { ThreadLiveness } from './thread-liveness.js';
 
 export interface ThreadPoolOptions {
@@ -14,9 +18,9 @@ export interface ThreadPoolOptions {
   blockedWarning: number;
   log: Logger;
   logOptions: LoggerOptions;
+  /** The master's directory for the workers' peer sockets (--share-threads), or null. */
+  peerDir: string | null;
 }
-
-type Pending = [IncomingMessage, ServerResponse];
 
 /** A thread that dies within this long of starting counts towards the respawn backoff. */
 const QUICK_DEATH_MS = 10_000;
@@ -27,16 +31,35 @@ const MAX_RESPAWN_DELAY_MS = 30_000;
  * up. The queue needs no bound of its own: it holds at most the requests of the connections the
  * worker accepted (--worker-connections), and Node's parser reads no further on a connection whose
  * request is still unanswered.
+ *
+ * Sharing threads between workers (--share-threads): a worker whose own requests wait tells the
+ * others once (STARVED); a worker with an idle thread and nothing of its own waiting asks one of
+ * them for a request (PULL), and the asked worker passes its oldest waiting one (its MainRelay now
+ * posts to the link instead of a thread) or answers NONE. A request passed once is never passed
+ * again, and nothing is sent while every worker is busy or while none has anything waiting.
  */
 export class ThreadPool {
   readonly #opts: ThreadPoolOptions;
   readonly #threads = new Set<AppThread>();
   readonly #idle: AppThread[] = [];
-  readonly #queue: Pending[] = [];
+  readonly #queue: Relay[] = [];
   readonly #liveness: ThreadLiveness;
   #nextId = 1;
   #quickDeaths = 0;
   #closing = false;
+  /** Set once this worker stops taking requests from other workers (its graceful stop began). */
+  #stopping = false;
+  #peers: PeerNetwork | null = null;
+  /** Whether the other workers were told that requests wait here (and not answered NONE since). */
+  #announced = false;
+  /** Workers that said requests wait there. */
+  readonly #starved = new Set<number>();
+  /** PULLs sent and not yet answered, per worker. */
+  readonly #pulls = new Map<number, number>();
+  /** Requests of this worker's connections running on another worker's thread, by its pid, then id. */
+  readonly #passed = new Map<number, Map<number, MainRelay>>();
+  /** Requests other workers passed here, by their pid, then their id. */
+  readonly #taken = new Map<number, Map<number, PeerRelay>>();
 
   constructor(opts: ThreadPoolOptions) {
     this.#opts = opts;
@@ -54,6 +77,7 @@ export class ThreadPool {
     const threads = Array.from({ length: this.#opts.threads }, () => this.#spawn());
     try {
       const [ready] = await Promise.all(threads.map((t) => t.ready));
+      await this.#listenForPeers();
       for (const t of threads) this.#free(t);
       this.#liveness.start();
       return ready!;
@@ -66,14 +90,35 @@ export class ThreadPool {
 
   /** The request listener: the main thread's only work per request is to hand it over. */
   readonly dispatch = (req: IncomingMessage, res: ServerResponse): void => {
+    const relay = new MainRelay(this.#nextId++, req, res, this.#opts.log);
     const thread = this.#idle.pop();
-    if (thread === undefined) this.#queue.push([req, res]);
-    else thread.run(this.#nextId++, req, res);
+    if (thread !== undefined) return thread.run(relay);
+    this.#queue.push(relay);
+    this.#announce();
   };
+
+  /** The workers serving now (from the master): the ones to share threads with. */
+  setPeers(pids: readonly number[]): void {
+    if (this.#peers === null) return;
+    this.#peers.setPeers(pids);
+    for (const pid of this.#starved) if (!pids.includes(pid)) this.#starved.delete(pid);
+    // A worker that just started has not heard that requests wait here.
+    if (this.#announced) for (const pid of this.#peers.peers) this.#peers.send(pid, { p: PeerTag.STARVED });
+    this.#pull();
+  }
+
+  /** The graceful stop began: take no more requests from other workers (passing ours on is fine). */
+  stopSharing(): void {
+    this.#stopping = true;
+  }
 
   /** Graceful stop, once the worker's connections are drained: each thread closes its app and exits. */
   async close(deadlineMs = 10_000): Promise<void> {
+    this.#stopping = true;
+    // Requests other workers passed here finish first: their clients are waiting on those workers.
+    await this.#drainTaken(deadlineMs);
     this.#closing = true;
+    this.#peers?.close();
     this.#liveness.stop();
     const threads = [...this.#threads];
     for (const t of threads) t.close();
@@ -87,7 +132,7 @@ export class ThreadPool {
 
   #spawn(): AppThread {
     const { app, cwd, logOptions } = this.#opts;
-    const thread = new AppThread({ app, cwd, log: logOptions }, this.#opts.log, {
+    const thread = new AppThread({ app, cwd, log: logOptions }, {
       free: (t) => this.#free(t),
       exit: (t, error, code) => this.#exited(t, error, code),
     });
@@ -98,10 +143,139 @@ export class ThreadPool {
   /** The thread can take a request: the oldest one waiting whose client is still there, if any. */
   #free(thread: AppThread): void {
     for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
-      const [req, res] = next;
-      if (!res.destroyed && !req.socket.destroyed) return thread.run(this.#nextId++, req, res);
+      if (next.alive) return thread.run(next);
     }
     this.#idle.push(thread);
+    this.#pull();
+  }
+
+  async #listenForPeers(): Promise<void> {
+    const dir = this.#opts.peerDir;
+    if (dir === null) return;
+    const peers = new PeerNetwork({
+      dir,
+      log: this.#opts.log,
+      onMessage: (pid, msg) => this.#onPeerMessage(pid, msg),
+      onGone: (pid) => this.#peerGone(pid),
+    });
+    try {
+      await peers.listen();
+      this.#peers = peers;
+    } catch (err) {
+      this.#opts.log.warning(`Worker (pid:${process.pid}) cannot share its threads with the other workers: ${describeError(err)}`);
+    }
+  }
+
+  #onPeerMessage(pid: number, msg: PeerMessage): void {
+    switch (msg.p) {
+      case PeerTag.STARVED:
+        this.#starved.add(pid);
+        return this.#pull();
+      case PeerTag.PULL:
+        return this.#pass(pid);
+      case PeerTag.NONE:
+        this.#starved.delete(pid);
+        this.#pullAnswered(pid);
+        return this.#pull();
+      case PeerTag.THREAD:
+        if (msg.m.t === Tag.REQUEST) return this.#take(pid, msg.m);
+        if ('id' in msg.m) this.#taken.get(pid)?.get(msg.m.id)?.toThread(msg.m);
+        return;
+      case PeerTag.MAIN:
+        if ('id' in msg.m) this.#passed.get(pid)?.get(msg.m.id)?.receive(msg.m);
+        return;
+      case PeerTag.FAIL:
+        this.#passed.get(pid)?.get(msg.id)?.fail(deserializeError(msg.error));
+        return;
+    }
+  }
+
+  /** Tells the other workers, once, that requests wait here for a thread. */
+  #announce(): void {
+    if (this.#peers === null || this.#announced || this.#closing) return;
+    this.#announced = true;
+    for (const pid of this.#peers.peers) this.#peers.send(pid, { p: PeerTag.STARVED });
+  }
+
+  /** Asks workers where requests wait for one each, for as many idle threads as nothing else claims. */
+  #pull(): void {
+    const peers = this.#peers;
+    if (peers === null || this.#stopping || this.#starved.size === 0 || this.#queue.length > 0) return;
+    let asked = 0;
+    for (const n of this.#pulls.values()) asked += n;
+    let spare = this.#idle.length - asked;
+    while (spare > 0) {
+      // The waiting worker asked least so far, so two idle threads ask two workers.
+      let target = 0;
+      let least = Infinity;
+      for (const pid of this.#starved) {
+        const n = this.#pulls.get(pid) ?? 0;
+        if (n < least) [target, least] = [pid, n];
+      }
+      this.#pulls.set(target, least + 1);
+      peers.send(target, { p: PeerTag.PULL });
+      spare--;
+    }
+  }
+
+  #pullAnswered(pid: number): void {
+    const n = (this.#pulls.get(pid) ?? 0) - 1;
+    if (n > 0) this.#pulls.set(pid, n);
+    else this.#pulls.delete(pid);
+  }
+
+  /** A worker with an idle thread asks: pass it the oldest request of ours still waiting. */
+  #pass(pid: number): void {
+    const peers = this.#peers!;
+    const i = this.#queue.findIndex((r) => r instanceof MainRelay && r.alive);
+    if (i === -1) {
+      this.#announced = false;
+      return peers.send(pid, { p: PeerTag.NONE });
+    }
+    const relay = this.#queue.splice(i, 1)[0] as MainRelay;
+    let passed = this.#passed.get(pid);
+    if (passed === undefined) this.#passed.set(pid, (passed = new Map()));
+    passed.set(relay.id, relay);
+    relay.start(
+      (m) => peers.send(pid, { p: PeerTag.THREAD, m }),
+      () => passed.delete(relay.id),
+    );
+  }
+
+  /** A request another worker passed: an idle thread runs it (one freed since the PULL, else it waits). */
+  #take(pid: number, request: RequestMessage): void {
+    this.#pullAnswered(pid);
+    let taken = this.#taken.get(pid);
+    if (taken === undefined) this.#taken.set(pid, (taken = new Map()));
+    const peers = this.#peers!;
+    const relay = new PeerRelay(this.#nextId++, pid, request, (m) => peers.send(pid, m), () => taken.delete(request.id));
+    taken.set(request.id, relay);
+    const thread = this.#idle.pop();
+    if (thread !== undefined) thread.run(relay);
+    else this.#queue.push(relay);
+    this.#pull();
+  }
+
+  /** The link with a worker broke: its clients' requests here are abandoned, ours there failed. */
+  #peerGone(pid: number): void {
+    this.#starved.delete(pid);
+    this.#pulls.delete(pid);
+    const taken = this.#taken.get(pid);
+    this.#taken.delete(pid);
+    for (const relay of taken?.values() ?? []) relay.gone();
+    const passed = this.#passed.get(pid);
+    this.#passed.delete(pid);
+    for (const relay of passed?.values() ?? []) {
+      relay.fail(new CorralError('CORRAL_ERR_HANDLER', `The worker (pid:${pid}) running this request on one of its threads went away.`));
+    }
+    this.#pull();
+  }
+
+  /** Waits (up to the deadline) for the requests other workers passed here to finish. */
+  async #drainTaken(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    const busy = () => [...this.#taken.values()].some((m) => m.size > 0);
+    while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
   #exited(thread: AppThread, error: Error | undefined, code: number): void {

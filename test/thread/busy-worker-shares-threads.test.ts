@@ -1,0 +1,173 @@
+// --share-threads: a request waiting on a worker whose threads are all busy runs on another worker's idle thread; the connection stays put.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import { startCorral, type Corral } from '../helpers/corral.ts';
+import { within } from '../arbiter/support.ts';
+import { THREAD_APP } from './support.ts';
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  /** The order in which answers arrived, across every request of a test. */
+  seq: number;
+}
+
+let arrivals = 0;
+
+/** A client whose requests all go on one keep-alive connection (so on one worker). */
+class Pinned {
+  readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  constructor(readonly url: string) {}
+
+  request(path: string, opts: { method?: string; body?: Buffer; timeoutMs?: number } = {}): Promise<Answer> {
+    const { hostname, port } = new URL(this.url);
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: hostname, port, path, method: opts.method ?? 'GET', agent: this.agent }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), seq: ++arrivals }));
+        res.on('error', reject);
+      });
+      req.setTimeout(opts.timeoutMs ?? 20_000, () => req.destroy(new Error(`${path}: no answer in time`)));
+      req.on('error', reject);
+      req.end(opts.body);
+    });
+  }
+
+  async pid(): Promise<number> {
+    const a = await this.request('/who');
+    return (JSON.parse(a.body.toString()) as { pid: number }).pid;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** Two keep-alive connections on the same worker, and that worker's pid and the other's. */
+async function twoOnOneWorker(corral: Corral): Promise<{ a: Pinned; b: Pinned; busy: number; other: number; all: Pinned[] }> {
+  const all: Pinned[] = [];
+  const byPid = new Map<number, Pinned[]>();
+  for (let i = 0; i < 24; i++) {
+    const c = new Pinned(corral.url);
+    all.push(c);
+    const pid = await c.pid();
+    byPid.set(pid, [...(byPid.get(pid) ?? []), c]);
+    const pair = [...byPid.entries()].find(([, cs]) => cs.length >= 2);
+    if (pair && byPid.size === 2) {
+      const other = [...byPid.keys()].find((p) => p !== pair[0])!;
+      return { a: pair[1][0]!, b: pair[1][1]!, busy: pair[0], other, all };
+    }
+  }
+  throw new Error(`24 connections did not reach both workers with two on one: ${[...byPid.entries()].map(([p, c]) => `${p}: ${c.length}`).join(', ')}`);
+}
+
+/** Waits until the worker's only thread is in the middle of a CPU-bound request (its blocked warning). */
+const threadBusy = (corral: Corral, pid: number, from: number) =>
+  corral.waitFor(new RegExp(`\\[WARNING\\] Worker \\(pid:${pid}\\) app thread \\d+ event loop blocked`), 15_000, from);
+
+const args = (...more: string[]) => [THREAD_APP, '-k', 'thread', '-w', '2', '--threads', '1', '--no-rebalance', '--blocked-warning', '0.3', ...more];
+
+test('requests queued behind a busy thread run on the other worker: GET, an uploaded body, a streamed response, the client address', async () => {
+  const corral = await startCorral(args(), { timeoutMs: 30_000 });
+  const { a, b, busy, other, all } = await twoOnOneWorker(corral);
+  try {
+    const from = corral.output.length;
+    const long = a.request('/busy?ms=6000');
+    await threadBusy(corral, busy, from);
+
+    const who = await b.request('/who');
+    assert.equal(JSON.parse(who.body.toString()).pid, other, 'the waiting request ran on the other worker');
+
+    const body = Buffer.alloc(3 * 1024 * 1024 + 7, 'q');
+    const up = await b.request('/upload', { method: 'POST', body });
+    const got = JSON.parse(up.body.toString()) as { bytes: number; sha256: string; pid: number; ip: string };
+    assert.deepEqual(got, { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), buffered: got.buffered, pid: other, ip: '127.0.0.1' });
+
+    const big = await b.request('/big?mb=8');
+    assert.equal(big.status, 200);
+    assert.equal(big.headers['x-pid'], String(other));
+    assert.equal(big.body.subarray(0, 8 * 1024 * 1024).toString(), 'x'.repeat(8 * 1024 * 1024));
+    assert.match(big.body.subarray(8 * 1024 * 1024).toString(), /^\nwaits=\d+\n$/);
+
+    const done = await within(long, 20_000, 'the long request');
+    assert.equal(done.status, 200);
+    assert.ok(who.seq < done.seq && up.seq < done.seq && big.seq < done.seq, 'every queued request was answered while the busy thread still ran');
+    // The connection never moved: its next request, with the worker free again, runs there.
+    assert.equal(await b.pid(), busy);
+  } finally {
+    for (const c of all) c.close();
+    await corral.stop();
+  }
+});
+
+test('--no-share-threads: a request queued behind a busy thread waits for it', async () => {
+  const corral = await startCorral(args('--no-share-threads'), { timeoutMs: 30_000 });
+  const { a, b, busy, all } = await twoOnOneWorker(corral);
+  try {
+    const from = corral.output.length;
+    const long = a.request('/busy?ms=1500');
+    await threadBusy(corral, busy, from);
+    const who = await b.request('/who');
+    const done = await within(long, 20_000, 'the long request');
+    assert.equal(JSON.parse(who.body.toString()).pid, busy);
+    assert.ok(done.seq < who.seq, 'the queued request was answered after the busy one');
+  } finally {
+    for (const c of all) c.close();
+    await corral.stop();
+  }
+});
+
+test('a passed request whose thread crashes gets a 500, and one whose worker is killed gets a 500; the passing worker serves on', async () => {
+  const corral = await startCorral(args(), { timeoutMs: 30_000 });
+  const { a, b, busy, other, all } = await twoOnOneWorker(corral);
+  try {
+    let from = corral.output.length;
+    const long = a.request('/busy?ms=8000');
+    await threadBusy(corral, busy, from);
+
+    const crashed = await b.request('/crash');
+    assert.equal(crashed.status, 500);
+    await corral.waitFor(new RegExp(`Worker \\(pid:${other}\\) app thread \\d+ crashed`), 10_000);
+    await corral.waitFor(new RegExp(`Worker \\(pid:${other}\\) app thread \\d+ ready, in place of`), 15_000);
+
+    from = corral.output.length;
+    const killed = b.request('/busy?ms=5000');
+    await threadBusy(corral, other, from);
+    process.kill(other, 'SIGKILL');
+    const lost = await within(killed, 10_000, 'the request on the killed worker');
+    assert.equal(lost.status, 500);
+    assert.match(corral.output, new RegExp(`The worker \\(pid:${other}\\) running this request on one of its threads went away`));
+
+    assert.equal((await within(long, 20_000, 'the long request')).status, 200);
+    assert.equal(await a.pid(), busy, 'the passing worker serves on, on the same connection');
+    assert.doesNotMatch(corral.output, new RegExp(`Worker \\(pid:${busy}\\) (exited|was sent)`));
+    await corral.waitFor(new RegExp(`Worker \\(pid:${other}\\) was sent SIGKILL`), 10_000);
+  } finally {
+    for (const c of all) c.close();
+    await corral.stop();
+  }
+});
+
+test('SIGTERM: a request passed to another worker still completes before that worker exits', async () => {
+  const corral = await startCorral(args(), { timeoutMs: 30_000 });
+  const { a, b, busy, other, all } = await twoOnOneWorker(corral);
+  try {
+    let from = corral.output.length;
+    const long = a.request('/busy?ms=2500');
+    await threadBusy(corral, busy, from);
+    from = corral.output.length;
+    const passed = b.request('/busy?ms=1500');
+    await threadBusy(corral, other, from);
+    corral.signal('SIGTERM');
+    const [x, y] = await within(Promise.all([long, passed]), 20_000, 'both requests');
+    assert.deepEqual([x.status, x.body.toString(), y.status, y.body.toString()], [200, 'done', 200, 'done']);
+    assert.equal((await corral.waitExit()).code, 0);
+  } finally {
+    for (const c of all) c.close();
+    await corral.stop();
+  }
+});
