@@ -65,6 +65,23 @@ async function twoOnOneWorker(corral: Corral): Promise<{ a: Pinned; b: Pinned; b
   throw new Error(`24 connections did not reach both workers with two on one: ${[...byPid.entries()].map(([p, c]) => `${p}: ${c.length}`).join(', ')}`);
 }
 
+/** Keep-alive connections until one worker holds `onBusy` of them and the other `onOther`. */
+async function spread(corral: Corral, onBusy: number, onOther: number): Promise<{ busy: Pinned[]; other: Pinned[]; pids: [number, number]; all: Pinned[] }> {
+  const all: Pinned[] = [];
+  const byPid = new Map<number, Pinned[]>();
+  for (let i = 0; i < 48; i++) {
+    const c = new Pinned(corral.url);
+    all.push(c);
+    const pid = await c.pid();
+    byPid.set(pid, [...(byPid.get(pid) ?? []), c]);
+    const [[p1, c1] = [0, []], [p2, c2] = [0, []]] = [...byPid.entries()];
+    if (c1.length >= onBusy && c2.length >= onOther) return { busy: c1, other: c2, pids: [p1, p2], all };
+    if (c2.length >= onBusy && c1.length >= onOther) return { busy: c2, other: c1, pids: [p2, p1], all };
+  }
+  for (const c of all) c.close();
+  throw new Error(`48 connections did not spread ${onBusy}/${onOther}: ${[...byPid.entries()].map(([p, c]) => `${p}: ${c.length}`).join(', ')}`);
+}
+
 /** Waits until the worker's only thread is in the middle of a CPU-bound request (its blocked warning). */
 const threadBusy = (corral: Corral, pid: number, from: number) =>
   corral.waitFor(new RegExp(`\\[WARNING\\] Worker \\(pid:${pid}\\) app thread \\d+ event loop blocked`), 15_000, from);
@@ -98,6 +115,34 @@ test('requests queued behind a busy thread run on the other worker: GET, an uplo
     assert.ok(who.seq < done.seq && up.seq < done.seq && big.seq < done.seq, 'every queued request was answered while the busy thread still ran');
     // The connection never moved: its next request, with the worker free again, runs there.
     assert.equal(await b.pid(), busy);
+  } finally {
+    for (const c of all) c.close();
+    await corral.stop();
+  }
+});
+
+test('a worker whose own requests wait still takes another worker\'s request that has waited longer, in arrival order', async () => {
+  const corral = await startCorral(args(), { timeoutMs: 30_000 });
+  const { busy: [a, b], other: [c, d1, d2], pids: [busy, other], all } = await spread(corral, 2, 3);
+  try {
+    let from = corral.output.length;
+    const long = a!.request('/busy?ms=6000');
+    await threadBusy(corral, busy, from);
+    from = corral.output.length;
+    const first = c!.request('/busy?ms=800');
+    await threadBusy(corral, other, from);
+    // Both threads busy: b waits on its worker, then (later) d1 and d2 on the other.
+    const waitedLongest = b!.request('/who');
+    await new Promise((r) => setTimeout(r, 150));
+    const next = d1!.request('/busy?ms=600');
+    const last = d2!.request('/who');
+    const [x, y, z, w] = await within(Promise.all([first, next, waitedLongest, last]), 20_000, 'the four requests');
+    assert.deepEqual([x.status, y.status, z.status, w.status], [200, 200, 200, 200]);
+    assert.equal(JSON.parse(z.body.toString()).pid, other, 'the request that waited longest ran on the other worker');
+    assert.ok(z.seq < w.seq, 'it ran before the other worker\'s own later request (arrival order)');
+    assert.ok(y.seq < z.seq, 'after the request already running there');
+    const done = await within(long, 20_000, 'the long request');
+    assert.ok(w.seq < done.seq);
   } finally {
     for (const c of all) c.close();
     await corral.stop();

@@ -13,7 +13,8 @@ export class PeerRelay implements Relay {
   /** The passing worker's pid and its id for the request. */
   readonly from: number;
   readonly remoteId: number;
-  readonly startedAt = Date.now();
+  /** When the request arrived at the worker that passed it (the same clock: one machine). */
+  readonly startedAt: number;
   readonly req: { readonly method: string; readonly url: string };
   readonly #request: RequestMessage;
   readonly #send: (msg: PeerMessage) => void;
@@ -25,8 +26,16 @@ export class PeerRelay implements Relay {
   #gone = false;
   #finished = false;
 
-  constructor(id: number, from: number, request: RequestMessage, send: (msg: PeerMessage) => void, onFinish: (relay: PeerRelay) => void) {
+  constructor(
+    id: number,
+    from: number,
+    request: RequestMessage,
+    since: number,
+    send: (msg: PeerMessage) => void,
+    onFinish: (relay: PeerRelay) => void,
+  ) {
     this.id = id;
+    this.startedAt = since;
     this.from = from;
     this.remoteId = request.id;
     this.req = { method: request.method, url: request.url };

@@ -128,12 +128,17 @@ export function deserializeError(s: SerializedError): Error {
 export const PeerTag = {
   /** First on every connection: who is sending. */
   HELLO: 21,
-  /** Requests are waiting for a thread here (sent once, until a PULL finds none). */
+  /**
+   * Requests are waiting for a thread here, the oldest since `oldest` (Date.now()): sent when the
+   * first one waits, then every AGE_REPORT_MS while any does, until a PULL finds none.
+   */
   STARVED: 22,
-  /** A thread is idle here: send the oldest request waiting there. */
+  /** A thread is idle here, or this worker's requests have waited less: send the oldest request waiting there. */
   PULL: 23,
   /** The answer to a PULL that found nothing waiting (STARVED comes again when something waits). */
   NONE: 24,
+  /** The answer to a PULL: a request (the head; THREAD messages follow), waiting since `since`; `rest`: the next oldest's arrival, or 0. */
+  PASS: 28,
   /** About a request the sender passed: what its connection sends, for the app thread. */
   THREAD: 25,
   /** About a request the receiver passed: what the app thread did, for the connection. */
@@ -144,9 +149,10 @@ export const PeerTag = {
 
 export type PeerMessage =
   | { p: typeof PeerTag.HELLO; pid: number }
-  | { p: typeof PeerTag.STARVED }
+  | { p: typeof PeerTag.STARVED; oldest: number }
   | { p: typeof PeerTag.PULL }
   | { p: typeof PeerTag.NONE }
+  | { p: typeof PeerTag.PASS; m: RequestMessage; since: number; rest: number }
   | { p: typeof PeerTag.THREAD; m: ToThread }
   | { p: typeof PeerTag.MAIN; m: ToMain }
   | { p: typeof PeerTag.FAIL; id: number; error: SerializedError };

@@ -24,6 +24,14 @@ export interface ThreadPoolOptions {
 
 /** A thread that dies within this long of starting counts towards the respawn backoff. */
 const QUICK_DEATH_MS = 10_000;
+/** While requests wait here, how often the other workers hear how long the oldest has waited. */
+const AGE_REPORT_MS = 50;
+/**
+ * A worker with requests of its own waiting still takes one from another worker whose oldest has
+ * waited this much longer than its own (the other's report may be up to AGE_REPORT_MS stale, and
+ * older than the truth: it never makes a younger request look older).
+ */
+const STEAL_MARGIN_MS = 50;
 const MAX_RESPAWN_DELAY_MS = 30_000;
 
 /**
@@ -33,10 +41,13 @@ const MAX_RESPAWN_DELAY_MS = 30_000;
  * request is still unanswered.
  *
  * Sharing threads between workers (--share-threads): a worker whose own requests wait tells the
- * others once (STARVED); a worker with an idle thread and nothing of its own waiting asks one of
- * them for a request (PULL), and the asked worker passes its oldest waiting one (its MainRelay now
- * posts to the link instead of a thread) or answers NONE. A request passed once is never passed
- * again, and nothing is sent while every worker is busy or while none has anything waiting.
+ * others, and how long its oldest has waited (STARVED, every AGE_REPORT_MS while any waits). A
+ * worker asks one of them for a request (PULL) when it has an idle thread and nothing of its own
+ * waiting, or when that worker's oldest request has waited STEAL_MARGIN_MS longer than its own
+ * oldest; the asked worker passes its oldest waiting one (PASS; its MainRelay now posts to the link
+ * instead of a thread) or answers NONE. So the workers serve their waiting requests about in arrival
+ * order, as one queue would. A request passed once is never passed again; with nothing waiting
+ * anywhere nothing is sent, and under even load only the age reports are.
  */
 export class ThreadPool {
   readonly #opts: ThreadPoolOptions;
@@ -52,8 +63,11 @@ export class ThreadPool {
   #peers: PeerNetwork | null = null;
   /** Whether the other workers were told that requests wait here (and not answered NONE since). */
   #announced = false;
-  /** Workers that said requests wait there. */
-  readonly #starved = new Set<number>();
+  /** While #announced: reports the oldest waiting request's arrival every AGE_REPORT_MS. */
+  #ageTimer: NodeJS.Timeout | null = null;
+  #reportedOldest = 0;
+  /** Workers that said requests wait there, with the arrival time of their oldest (Date.now()). */
+  readonly #starved = new Map<number, number>();
   /** PULLs sent and not yet answered, per worker. */
   readonly #pulls = new Map<number, number>();
   /** Requests of this worker's connections running on another worker's thread, by its pid, then id. */
@@ -101,9 +115,10 @@ export class ThreadPool {
   setPeers(pids: readonly number[]): void {
     if (this.#peers === null) return;
     this.#peers.setPeers(pids);
-    for (const pid of this.#starved) if (!pids.includes(pid)) this.#starved.delete(pid);
+    for (const pid of this.#starved.keys()) if (!pids.includes(pid)) this.#starved.delete(pid);
     // A worker that just started has not heard that requests wait here.
-    if (this.#announced) for (const pid of this.#peers.peers) this.#peers.send(pid, { p: PeerTag.STARVED });
+    if (this.#announced) this.#reportAge(true);
+    else if (this.#oldestPassable() !== undefined) this.#announce();
     this.#pull();
   }
 
@@ -118,6 +133,7 @@ export class ThreadPool {
     // Requests other workers passed here finish first: their clients are waiting on those workers.
     await this.#drainTaken(deadlineMs);
     this.#closing = true;
+    this.#stopAgeReports();
     this.#peers?.close();
     this.#liveness.stop();
     const threads = [...this.#threads];
@@ -143,7 +159,9 @@ export class ThreadPool {
   /** The thread can take a request: the oldest one waiting whose client is still there, if any. */
   #free(thread: AppThread): void {
     for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) {
-      if (next.alive) return thread.run(next);
+      if (!next.alive) continue;
+      this.#steal(next.startedAt);
+      return thread.run(next);
     }
     this.#idle.push(thread);
     this.#pull();
@@ -169,8 +187,10 @@ export class ThreadPool {
   #onPeerMessage(pid: number, msg: PeerMessage): void {
     switch (msg.p) {
       case PeerTag.STARVED:
-        this.#starved.add(pid);
+        this.#starved.set(pid, msg.oldest);
         return this.#pull();
+      case PeerTag.PASS:
+        return this.#take(pid, msg.m, msg.since, msg.rest);
       case PeerTag.PULL:
         return this.#pass(pid);
       case PeerTag.NONE:
@@ -178,7 +198,6 @@ export class ThreadPool {
         this.#pullAnswered(pid);
         return this.#pull();
       case PeerTag.THREAD:
-        if (msg.m.t === Tag.REQUEST) return this.#take(pid, msg.m);
         if ('id' in msg.m) this.#taken.get(pid)?.get(msg.m.id)?.toThread(msg.m);
         return;
       case PeerTag.MAIN:
@@ -190,11 +209,48 @@ export class ThreadPool {
     }
   }
 
-  /** Tells the other workers, once, that requests wait here for a thread. */
+  /** Tells the other workers that requests wait here for a thread, then how long, until they stop. */
   #announce(): void {
-    if (this.#peers === null || this.#announced || this.#closing) return;
+    if (this.#peers === null || this.#announced || this.#closing || this.#peers.peers.length === 0) return;
     this.#announced = true;
-    for (const pid of this.#peers.peers) this.#peers.send(pid, { p: PeerTag.STARVED });
+    this.#reportAge(true);
+    this.#ageTimer ??= setInterval(() => this.#reportAge(false), AGE_REPORT_MS);
+    this.#ageTimer.unref();
+  }
+
+  /** Sends the oldest waiting request's arrival time, when it changed (or always). */
+  #reportAge(always: boolean): void {
+    const oldest = this.#oldestPassable()?.startedAt ?? 0;
+    if (oldest === 0 || (!always && oldest === this.#reportedOldest)) return;
+    this.#reportedOldest = oldest;
+    for (const pid of this.#peers!.peers) this.#peers!.send(pid, { p: PeerTag.STARVED, oldest });
+  }
+
+  #stopAgeReports(): void {
+    if (this.#ageTimer) clearInterval(this.#ageTimer);
+    this.#ageTimer = null;
+  }
+
+  /** This worker's oldest waiting request that may be passed (its own; alive). */
+  #oldestPassable(): MainRelay | undefined {
+    return this.#queue.find((r): r is MainRelay => r instanceof MainRelay && r.alive);
+  }
+
+  /**
+   * About to serve its own request that arrived at `ownOldest`: if another worker's oldest has waited
+   * clearly longer, ask for it too (it joins this queue in arrival order, ahead of ours).
+   */
+  #steal(ownOldest: number): void {
+    const peers = this.#peers;
+    if (peers === null || this.#stopping || this.#starved.size === 0) return;
+    let target = 0;
+    let oldest = ownOldest - STEAL_MARGIN_MS;
+    for (const [pid, since] of this.#starved) {
+      if (since < oldest && !this.#pulls.has(pid)) [target, oldest] = [pid, since];
+    }
+    if (target === 0) return;
+    this.#pulls.set(target, 1);
+    peers.send(target, { p: PeerTag.PULL });
   }
 
   /** Asks workers where requests wait for one each, for as many idle threads as nothing else claims. */
@@ -208,7 +264,7 @@ export class ThreadPool {
       // The waiting worker asked least so far, so two idle threads ask two workers.
       let target = 0;
       let least = Infinity;
-      for (const pid of this.#starved) {
+      for (const pid of this.#starved.keys()) {
         const n = this.#pulls.get(pid) ?? 0;
         if (n < least) [target, least] = [pid, n];
       }
@@ -224,35 +280,49 @@ export class ThreadPool {
     else this.#pulls.delete(pid);
   }
 
-  /** A worker with an idle thread asks: pass it the oldest request of ours still waiting. */
+  /** Another worker asks: pass it the oldest request of ours still waiting, with the next one's arrival. */
   #pass(pid: number): void {
     const peers = this.#peers!;
-    const i = this.#queue.findIndex((r) => r instanceof MainRelay && r.alive);
-    if (i === -1) {
+    const relay = this.#oldestPassable();
+    if (relay === undefined) {
       this.#announced = false;
+      this.#stopAgeReports();
       return peers.send(pid, { p: PeerTag.NONE });
     }
-    const relay = this.#queue.splice(i, 1)[0] as MainRelay;
+    this.#queue.splice(this.#queue.indexOf(relay), 1);
+    const rest = this.#oldestPassable()?.startedAt ?? 0;
+    if (rest === 0) {
+      this.#announced = false;
+      this.#stopAgeReports();
+    }
     let passed = this.#passed.get(pid);
     if (passed === undefined) this.#passed.set(pid, (passed = new Map()));
     passed.set(relay.id, relay);
     relay.start(
-      (m) => peers.send(pid, { p: PeerTag.THREAD, m }),
+      (m) => peers.send(pid, m.t === Tag.REQUEST ? { p: PeerTag.PASS, m, since: relay.startedAt, rest } : { p: PeerTag.THREAD, m }),
       () => passed.delete(relay.id),
     );
   }
 
-  /** A request another worker passed: an idle thread runs it (one freed since the PULL, else it waits). */
-  #take(pid: number, request: RequestMessage): void {
+  /**
+   * A request another worker passed: an idle thread runs it, else it waits here in arrival order
+   * (it was asked for because it had waited longest). `rest`: when that worker's next one arrived.
+   */
+  #take(pid: number, request: RequestMessage, since: number, rest: number): void {
     this.#pullAnswered(pid);
+    if (rest === 0) this.#starved.delete(pid);
+    else this.#starved.set(pid, rest);
     let taken = this.#taken.get(pid);
     if (taken === undefined) this.#taken.set(pid, (taken = new Map()));
     const peers = this.#peers!;
-    const relay = new PeerRelay(this.#nextId++, pid, request, (m) => peers.send(pid, m), () => taken.delete(request.id));
+    const relay = new PeerRelay(this.#nextId++, pid, request, since, (m) => peers.send(pid, m), () => taken.delete(request.id));
     taken.set(request.id, relay);
     const thread = this.#idle.pop();
     if (thread !== undefined) thread.run(relay);
-    else this.#queue.push(relay);
+    else {
+      const at = this.#queue.findIndex((r) => r.startedAt > since);
+      this.#queue.splice(at === -1 ? this.#queue.length : at, 0, relay);
+    }
     this.#pull();
   }
 
