@@ -47,24 +47,6 @@ class Pinned {
   }
 }
 
-/** Two keep-alive connections on the same worker, and that worker's pid and the other's. */
-async function twoOnOneWorker(corral: Corral): Promise<{ a: Pinned; b: Pinned; busy: number; other: number; all: Pinned[] }> {
-  const all: Pinned[] = [];
-  const byPid = new Map<number, Pinned[]>();
-  for (let i = 0; i < 24; i++) {
-    const c = new Pinned(corral.url);
-    all.push(c);
-    const pid = await c.pid();
-    byPid.set(pid, [...(byPid.get(pid) ?? []), c]);
-    const pair = [...byPid.entries()].find(([, cs]) => cs.length >= 2);
-    if (pair && byPid.size === 2) {
-      const other = [...byPid.keys()].find((p) => p !== pair[0])!;
-      return { a: pair[1][0]!, b: pair[1][1]!, busy: pair[0], other, all };
-    }
-  }
-  throw new Error(`24 connections did not reach both workers with two on one: ${[...byPid.entries()].map(([p, c]) => `${p}: ${c.length}`).join(', ')}`);
-}
-
 /** Keep-alive connections until one worker holds `onBusy` of them and the other `onOther`. */
 async function spread(corral: Corral, onBusy: number, onOther: number): Promise<{ busy: Pinned[]; other: Pinned[]; pids: [number, number]; all: Pinned[] }> {
   const all: Pinned[] = [];
@@ -88,23 +70,55 @@ const threadBusy = (corral: Corral, pid: number, from: number) =>
 
 const args = (...more: string[]) => [THREAD_APP, '-k', 'thread', '-w', '2', '--threads', '1', '--no-rebalance', '--blocked-warning', '0.3', ...more];
 
-test('requests queued behind a busy thread run on the other worker: GET, an uploaded body, a streamed response, the client address', async () => {
-  const corral = await startCorral(args(), { timeoutMs: 30_000 });
-  const { a, b, busy, other, all } = await twoOnOneWorker(corral);
-  try {
-    const from = corral.output.length;
-    const long = a.request('/busy?ms=6000');
-    await threadBusy(corral, busy, from);
+interface Setup {
+  corral: Corral;
+  /** Connections on the worker that will be busy, and on the other one. */
+  busy: Pinned[];
+  other: Pinned[];
+  pids: [busy: number, other: number];
+}
 
-    const who = await b.request('/who');
+/**
+ * Starts 2 workers of one thread each, opens connections until one worker holds `onBusy` and the
+ * other `onOther`, runs `body`, and cleans up whatever happens.
+ */
+async function withWorkers(more: string[], onBusy: number, onOther: number, body: (s: Setup) => Promise<void>): Promise<void> {
+  const corral = await startCorral(args(...more), { timeoutMs: 30_000 });
+  try {
+    const { busy, other, pids, all } = await spread(corral, onBusy, onOther);
+    try {
+      await body({ corral, busy, other, pids });
+    } finally {
+      for (const c of all) c.close();
+    }
+  } finally {
+    await corral.stop();
+  }
+}
+
+/**
+ * Sends a CPU-bound request and resolves once its thread is busy with it, with the answer to come
+ * (wrapped: an async function would otherwise wait for the answer itself).
+ */
+async function occupy(corral: Corral, conn: Pinned, path: string, pid: number): Promise<{ answer: Promise<Answer> }> {
+  const from = corral.output.length;
+  const answer = conn.request(path);
+  await threadBusy(corral, pid, from);
+  return { answer };
+}
+
+test('requests queued behind a busy thread run on the other worker: GET, an uploaded body, a streamed response, the client address', async () => {
+  await withWorkers([], 2, 1, async ({ corral, busy: [a, b], pids: [busy, other] }) => {
+    const { answer: long } = await occupy(corral, a!, '/busy?ms=6000', busy);
+    const who = await b!.request('/who');
     assert.equal(JSON.parse(who.body.toString()).pid, other, 'the waiting request ran on the other worker');
 
     const body = Buffer.alloc(3 * 1024 * 1024 + 7, 'q');
-    const up = await b.request('/upload', { method: 'POST', body });
-    const got = JSON.parse(up.body.toString()) as { bytes: number; sha256: string; pid: number; ip: string };
+    const up = await b!.request('/upload', { method: 'POST', body });
+    const got = JSON.parse(up.body.toString()) as { bytes: number; sha256: string; buffered: number; pid: number; ip: string };
     assert.deepEqual(got, { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex'), buffered: got.buffered, pid: other, ip: '127.0.0.1' });
 
-    const big = await b.request('/big?mb=8');
+    const big = await b!.request('/big?mb=8');
     assert.equal(big.status, 200);
     assert.equal(big.headers['x-pid'], String(other));
     assert.equal(big.body.subarray(0, 8 * 1024 * 1024).toString(), 'x'.repeat(8 * 1024 * 1024));
@@ -114,23 +128,14 @@ test('requests queued behind a busy thread run on the other worker: GET, an uplo
     assert.equal(done.status, 200);
     assert.ok(who.seq < done.seq && up.seq < done.seq && big.seq < done.seq, 'every queued request was answered while the busy thread still ran');
     // The connection never moved: its next request, with the worker free again, runs there.
-    assert.equal(await b.pid(), busy);
-  } finally {
-    for (const c of all) c.close();
-    await corral.stop();
-  }
+    assert.equal(await b!.pid(), busy);
+  });
 });
 
 test('a worker whose own requests wait still takes another worker\'s request that has waited longer, in arrival order', async () => {
-  const corral = await startCorral(args(), { timeoutMs: 30_000 });
-  const { busy: [a, b], other: [c, d1, d2], pids: [busy, other], all } = await spread(corral, 2, 3);
-  try {
-    let from = corral.output.length;
-    const long = a!.request('/busy?ms=6000');
-    await threadBusy(corral, busy, from);
-    from = corral.output.length;
-    const first = c!.request('/busy?ms=800');
-    await threadBusy(corral, other, from);
+  await withWorkers([], 2, 3, async ({ corral, busy: [a, b], other: [c, d1, d2], pids: [busy, other] }) => {
+    const { answer: long } = await occupy(corral, a!, '/busy?ms=6000', busy);
+    const { answer: first } = await occupy(corral, c!, '/busy?ms=800', other);
     // Both threads busy: b waits on its worker, then (later) d1 and d2 on the other.
     const waitedLongest = b!.request('/who');
     await new Promise((r) => setTimeout(r, 150));
@@ -143,76 +148,48 @@ test('a worker whose own requests wait still takes another worker\'s request tha
     assert.ok(y.seq < z.seq, 'after the request already running there');
     const done = await within(long, 20_000, 'the long request');
     assert.ok(w.seq < done.seq);
-  } finally {
-    for (const c of all) c.close();
-    await corral.stop();
-  }
+  });
 });
 
 test('--no-share-threads: a request queued behind a busy thread waits for it', async () => {
-  const corral = await startCorral(args('--no-share-threads'), { timeoutMs: 30_000 });
-  const { a, b, busy, all } = await twoOnOneWorker(corral);
-  try {
-    const from = corral.output.length;
-    const long = a.request('/busy?ms=1500');
-    await threadBusy(corral, busy, from);
-    const who = await b.request('/who');
+  await withWorkers(['--no-share-threads'], 2, 1, async ({ corral, busy: [a, b], pids: [busy] }) => {
+    const { answer: long } = await occupy(corral, a!, '/busy?ms=1500', busy);
+    const who = await b!.request('/who');
     const done = await within(long, 20_000, 'the long request');
     assert.equal(JSON.parse(who.body.toString()).pid, busy);
     assert.ok(done.seq < who.seq, 'the queued request was answered after the busy one');
-  } finally {
-    for (const c of all) c.close();
-    await corral.stop();
-  }
+  });
 });
 
 test('a passed request whose thread crashes gets a 500, and one whose worker is killed gets a 500; the passing worker serves on', async () => {
-  const corral = await startCorral(args(), { timeoutMs: 30_000 });
-  const { a, b, busy, other, all } = await twoOnOneWorker(corral);
-  try {
-    let from = corral.output.length;
-    const long = a.request('/busy?ms=8000');
-    await threadBusy(corral, busy, from);
+  await withWorkers([], 2, 1, async ({ corral, busy: [a, b], pids: [busy, other] }) => {
+    const { answer: long } = await occupy(corral, a!, '/busy?ms=8000', busy);
 
-    const crashed = await b.request('/crash');
+    const crashed = await b!.request('/crash');
     assert.equal(crashed.status, 500);
     await corral.waitFor(new RegExp(`Worker \\(pid:${other}\\) app thread \\d+ crashed`), 10_000);
     await corral.waitFor(new RegExp(`Worker \\(pid:${other}\\) app thread \\d+ ready, in place of`), 15_000);
 
-    from = corral.output.length;
-    const killed = b.request('/busy?ms=5000');
-    await threadBusy(corral, other, from);
+    const { answer: killed } = await occupy(corral, b!, '/busy?ms=5000', other);
     process.kill(other, 'SIGKILL');
     const lost = await within(killed, 10_000, 'the request on the killed worker');
     assert.equal(lost.status, 500);
     assert.match(corral.output, new RegExp(`The worker \\(pid:${other}\\) running this request on one of its threads went away`));
 
     assert.equal((await within(long, 20_000, 'the long request')).status, 200);
-    assert.equal(await a.pid(), busy, 'the passing worker serves on, on the same connection');
+    assert.equal(await a!.pid(), busy, 'the passing worker serves on, on the same connection');
     assert.doesNotMatch(corral.output, new RegExp(`Worker \\(pid:${busy}\\) (exited|was sent)`));
     await corral.waitFor(new RegExp(`Worker \\(pid:${other}\\) was sent SIGKILL`), 10_000);
-  } finally {
-    for (const c of all) c.close();
-    await corral.stop();
-  }
+  });
 });
 
 test('SIGTERM: a request passed to another worker still completes before that worker exits', async () => {
-  const corral = await startCorral(args(), { timeoutMs: 30_000 });
-  const { a, b, busy, other, all } = await twoOnOneWorker(corral);
-  try {
-    let from = corral.output.length;
-    const long = a.request('/busy?ms=2500');
-    await threadBusy(corral, busy, from);
-    from = corral.output.length;
-    const passed = b.request('/busy?ms=1500');
-    await threadBusy(corral, other, from);
+  await withWorkers([], 2, 1, async ({ corral, busy: [a, b], pids: [busy, other] }) => {
+    const { answer: long } = await occupy(corral, a!, '/busy?ms=2500', busy);
+    const { answer: passed } = await occupy(corral, b!, '/busy?ms=1500', other);
     corral.signal('SIGTERM');
     const [x, y] = await within(Promise.all([long, passed]), 20_000, 'both requests');
     assert.deepEqual([x.status, x.body.toString(), y.status, y.body.toString()], [200, 'done', 200, 'done']);
     assert.equal((await corral.waitExit()).code, 0);
-  } finally {
-    for (const c of all) c.close();
-    await corral.stop();
-  }
+  });
 });
