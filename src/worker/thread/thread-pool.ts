@@ -74,6 +74,8 @@ export class ThreadPool {
   readonly #passed = new Map<number, Map<number, MainRelay>>();
   /** Requests other workers passed here, by their pid, then their id. */
   readonly #taken = new Map<number, Map<number, PeerRelay>>();
+  /** Requests passed to other workers and taken from them, for the stop's debug line. */
+  readonly #moved = { passed: 0, taken: 0 };
 
   constructor(opts: ThreadPoolOptions) {
     this.#opts = opts;
@@ -134,6 +136,7 @@ export class ThreadPool {
     await this.#drainTaken(deadlineMs);
     this.#closing = true;
     this.#stopAgeReports();
+    if (this.#peers) this.#opts.log.debug(`Worker (pid:${process.pid}) passed ${this.#moved.passed} requests to other workers' threads and ran ${this.#moved.taken} of theirs`);
     this.#peers?.close();
     this.#liveness.stop();
     const threads = [...this.#threads];
@@ -298,6 +301,7 @@ export class ThreadPool {
     let passed = this.#passed.get(pid);
     if (passed === undefined) this.#passed.set(pid, (passed = new Map()));
     passed.set(relay.id, relay);
+    this.#moved.passed++;
     relay.start(
       (m) => peers.send(pid, m.t === Tag.REQUEST ? { p: PeerTag.PASS, m, since: relay.startedAt, rest } : { p: PeerTag.THREAD, m }),
       () => passed.delete(relay.id),
@@ -317,6 +321,7 @@ export class ThreadPool {
     const peers = this.#peers!;
     const relay = new PeerRelay(this.#nextId++, pid, request, since, (m) => peers.send(pid, m), () => taken.delete(request.id));
     taken.set(request.id, relay);
+    this.#moved.taken++;
     const thread = this.#idle.pop();
     if (thread !== undefined) thread.run(relay);
     else {
