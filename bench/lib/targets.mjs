@@ -35,6 +35,12 @@ export const TARGETS = {
     env: { SCHED: 'rr' },
     workers: WORKERS,
   },
+  'node-cluster-even': {
+    describe: 'node:cluster, master accepts and hands connection i to worker i mod N (SCHED=even)',
+    cmd: (port) => [node, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
+    env: { SCHED: 'even' },
+    workers: WORKERS,
+  },
   'node-cluster-none': {
     describe: 'node:cluster, every worker accepts on the shared socket (SCHED=none)',
     cmd: (port) => [node, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
