@@ -66,13 +66,7 @@ export class PeerNetwork {
       link = this.#connect(pid);
       if (link === undefined) return;
     }
-    const body = serialize(msg);
-    const head = Buffer.allocUnsafe(4);
-    head.writeUInt32BE(body.length);
-    link.cork();
-    link.write(head);
-    link.write(body);
-    link.uncork();
+    link.write(frame(msg));
   }
 
   #connect(pid: number): net.Socket | undefined {
@@ -86,10 +80,7 @@ export class PeerNetwork {
     });
     // The other side only sends on its own connection; reading keeps this one's end-of-file visible.
     link.resume();
-    const hello = serialize({ p: PeerTag.HELLO, pid: process.pid } satisfies PeerMessage);
-    const head = Buffer.allocUnsafe(4);
-    head.writeUInt32BE(hello.length);
-    link.write(Buffer.concat([head, hello]));
+    link.write(frame({ p: PeerTag.HELLO, pid: process.pid }));
     return link;
   }
 
@@ -120,6 +111,15 @@ export class PeerNetwork {
     this.#out.clear();
     this.#in.clear();
   }
+}
+
+/** One message as it goes on a link: its length (4 bytes), then its v8.serialize bytes. */
+function frame(msg: PeerMessage): Buffer {
+  const body = serialize(msg);
+  const out = Buffer.allocUnsafe(4 + body.length);
+  out.writeUInt32BE(body.length);
+  body.copy(out, 4);
+  return out;
 }
 
 /** Calls `onFrame` with each message as its last byte arrives. */

@@ -61,9 +61,10 @@ export class ThreadPool {
   /** Set once this worker stops taking requests from other workers (its graceful stop began). */
   #stopping = false;
   #peers: PeerNetwork | null = null;
-  /** Whether the other workers were told that requests wait here (and not answered NONE since). */
-  #announced = false;
-  /** While #announced: reports the oldest waiting request's arrival every AGE_REPORT_MS. */
+  /**
+   * Set while the other workers know that requests wait here (from the first one until a PULL finds
+   * none): reports the oldest waiting request's arrival every AGE_REPORT_MS.
+   */
   #ageTimer: NodeJS.Timeout | null = null;
   #reportedOldest = 0;
   /** Workers that said requests wait there, with the arrival time of their oldest (Date.now()). */
@@ -119,7 +120,7 @@ export class ThreadPool {
     this.#peers.setPeers(pids);
     for (const pid of this.#starved.keys()) if (!pids.includes(pid)) this.#starved.delete(pid);
     // A worker that just started has not heard that requests wait here.
-    if (this.#announced) this.#reportAge(true);
+    if (this.#ageTimer !== null) this.#reportAge(true);
     else if (this.#oldestPassable() !== undefined) this.#announce();
     this.#pull();
   }
@@ -214,10 +215,9 @@ export class ThreadPool {
 
   /** Tells the other workers that requests wait here for a thread, then how long, until they stop. */
   #announce(): void {
-    if (this.#peers === null || this.#announced || this.#closing || this.#peers.peers.length === 0) return;
-    this.#announced = true;
+    if (this.#peers === null || this.#ageTimer !== null || this.#closing || this.#peers.peers.length === 0) return;
     this.#reportAge(true);
-    this.#ageTimer ??= setInterval(() => this.#reportAge(false), AGE_REPORT_MS);
+    this.#ageTimer = setInterval(() => this.#reportAge(false), AGE_REPORT_MS);
     this.#ageTimer.unref();
   }
 
@@ -229,6 +229,7 @@ export class ThreadPool {
     for (const pid of this.#peers!.peers) this.#peers!.send(pid, { p: PeerTag.STARVED, oldest });
   }
 
+  /** The other workers no longer think requests wait here (NONE or PASS with rest 0 told them). */
   #stopAgeReports(): void {
     if (this.#ageTimer) clearInterval(this.#ageTimer);
     this.#ageTimer = null;
@@ -288,16 +289,12 @@ export class ThreadPool {
     const peers = this.#peers!;
     const relay = this.#oldestPassable();
     if (relay === undefined) {
-      this.#announced = false;
       this.#stopAgeReports();
       return peers.send(pid, { p: PeerTag.NONE });
     }
     this.#queue.splice(this.#queue.indexOf(relay), 1);
     const rest = this.#oldestPassable()?.startedAt ?? 0;
-    if (rest === 0) {
-      this.#announced = false;
-      this.#stopAgeReports();
-    }
+    if (rest === 0) this.#stopAgeReports();
     let passed = this.#passed.get(pid);
     if (passed === undefined) this.#passed.set(pid, (passed = new Map()));
     passed.set(relay.id, relay);
