@@ -143,10 +143,13 @@ const corralWith = (describe, workers, args) => ({
   workers,
   ...corralNeeds,
 });
-const clusterApp = (workers) => ({
-  describe: `bare node:cluster, ${workers} workers, default (round-robin) scheduling, serving the given app`,
+const clusterApp = (workers, sched = 'rr') => ({
+  describe: sched === 'rr'
+    ? `bare node:cluster, ${workers} workers, default (round-robin) scheduling, serving the given app`
+    : `bare node:cluster, ${workers} workers, each accepting on the shared socket (SCHED_NONE), serving the given app`,
   cmd: (port, app = HELLO) => [node, 'bench/peers/cluster-app.mjs', String(port), String(workers), app],
-  env: {},
+  // Node's cluster reads the policy from this variable when the script does not set it.
+  env: sched === 'rr' ? {} : { NODE_CLUSTER_SCHED_POLICY: 'none' },
   workers,
 });
 Object.assign(TARGETS, {
@@ -162,6 +165,7 @@ Object.assign(TARGETS, {
     ['--timeout', '0', '--blocked-warning', '0']),
   'cluster-app-w2': clusterApp(2),
   'cluster-app-w4': clusterApp(4),
+  'cluster-app-w2-none': clusterApp(2, 'none'),
 });
 
 // Peers from outside Node (issue: the benchmark study). Each declares what it installs

@@ -17,6 +17,9 @@ import { commandLine, runWrk, wrkArgs } from '../lib/wrk.mjs';
 export const WORKLOADS = {
   constant: { app: 'bench/apps/hello.mjs', threads: 1, connections: 64 },
   cpu: { app: 'bench/apps/cpu.mjs', threads: 1, connections: 64 },
+  // The same with a new connection per request, as the sync class (and Gunicorn's) serves it: what
+  // a server pays for closing after every response, measured on the bare cluster too.
+  'cpu-close': { app: 'bench/apps/cpu.mjs', threads: 1, connections: 64, headers: ['Connection: close'] },
   io: { app: 'bench/apps/io.mjs', threads: 2, connections: 1000, duration: 10 },
 };
 
@@ -122,7 +125,7 @@ export default {
         const order = rotated(ctx.targets, run);
         for (const target of order) {
           let cost = null;
-          if (loadName === 'cpu') cost = handlerCost(ctx.root, env);
+          if (load.app === WORKLOADS.cpu.app) cost = handlerCost(ctx.root, env);
           let res;
           try {
             res = await wrkRun(ctx, target, load, { duration, warmup: ctx.warmup, env });
