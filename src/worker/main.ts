@@ -1,4 +1,5 @@
 // Entry point of a worker process: receive config and sockets, load the app, serve until told to stop.
+import { rmdirSync, rmSync } from 'node:fs';
 import { loadApp, type LoadedApp } from '../app/load-app.js';
 import type { Config } from '../config/registry.js';
 import { CorralError, ExitCode } from '../errors.js';
@@ -9,6 +10,7 @@ import type { WorkerServer } from './http-worker.js';
 import { createWorkerServer } from './worker-class.js';
 import { Heartbeat } from './heartbeat.js';
 import { loadAppInThreads } from './thread-worker.js';
+import { peerSocketPath } from './thread/peer-network.js';
 import { Watchdog } from './watchdog.js';
 
 type WorkerRunState = 'waiting' | 'booting' | 'serving' | 'stopping';
@@ -30,7 +32,7 @@ class WorkerMain {
   start(): void {
     process.on('message', (msg: unknown, handle: unknown) => this.#onMessage(msg, handle));
     // The master is gone (even SIGKILLed): never outlive it holding the port.
-    process.on('disconnect', () => process.exit(ExitCode.OK));
+    process.on('disconnect', () => this.#orphaned());
     process.on('SIGTERM', () => void this.#stop());
     process.on('SIGINT', () => process.exit(ExitCode.OK));
     process.on('SIGQUIT', () => process.exit(ExitCode.OK));
@@ -111,6 +113,22 @@ class WorkerMain {
     await this.#app?.close?.().catch((err: unknown) => this.#log?.warning(`App close failed: ${describeError(err)}`));
     this.#heartbeat.stop();
     this.#watchdog.stop();
+    process.exit(ExitCode.OK);
+  }
+
+  /**
+   * The master died without cleaning up: remove this worker's peer socket, and the master's peer
+   * directory once it is empty (the last worker to go removes it), then exit.
+   */
+  #orphaned(): never {
+    if (this.#peerDir !== null) {
+      rmSync(peerSocketPath(this.#peerDir, process.pid), { force: true });
+      try {
+        rmdirSync(this.#peerDir);
+      } catch {
+        // another worker's socket is still there; that worker removes the directory
+      }
+    }
     process.exit(ExitCode.OK);
   }
 

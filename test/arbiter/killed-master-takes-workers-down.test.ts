@@ -1,10 +1,14 @@
 // A master killed with SIGKILL cannot clean up, yet its workers must not outlive it holding the port.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { once } from 'node:events';
 import { startCorral, type Corral } from '../helpers/corral.ts';
 import { ROUTES_APP, isAlive, portOf, waitUntil } from './support.ts';
+import { THREAD_APP } from '../thread/support.ts';
 
 /** Null if a plain server could listen on the port (it is closed again at once), else the error. */
 async function tryListen(port: number): Promise<Error | null> {
@@ -32,5 +36,25 @@ test('SIGKILL on the master: every worker is gone within 2 s and the port is fre
     await waitUntil(async () => (last = await tryListen(port)) === null, 2000, () => `port ${port} is free again (${last?.message})`);
   } finally {
     await corral?.stop();
+  }
+});
+
+test('SIGKILL on a thread-class master: its workers remove the peer sockets and their directory as they go', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-test-tmp-'));
+  const peerDirs = () => fs.readdirSync(tmp).filter((name) => name.startsWith('corral-peers-'));
+  let corral: Corral | undefined;
+  try {
+    corral = await startCorral([THREAD_APP, '-k', 'thread', '-w', '2', '--threads', '1'], { env: { TMPDIR: tmp }, timeoutMs: 30_000 });
+    const workers = corral.workerPids;
+    assert.equal(peerDirs().length, 1, 'the master made its peer directory under TMPDIR');
+    const dir = path.join(tmp, peerDirs()[0]!);
+    assert.deepEqual(fs.readdirSync(dir).sort(), workers.map((pid) => `${pid}.sock`).sort());
+    corral.signal('SIGKILL');
+    await corral.waitExit(2000);
+    await waitUntil(() => workers.every((pid) => !isAlive(pid)), 2000, () => `workers exit with their master (alive: ${workers.filter(isAlive).join(', ')})`);
+    assert.deepEqual(peerDirs(), [], 'nothing of the peer directory is left behind');
+  } finally {
+    await corral?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
