@@ -75,6 +75,8 @@ export class ThreadPool {
   readonly #passed = new Map<number, Map<number, MainRelay>>();
   /** Requests other workers passed here, by their pid, then their id. */
   readonly #taken = new Map<number, Map<number, PeerRelay>>();
+  /** Set while close() waits for the requests taken from other workers to finish. */
+  #takenDone: (() => void) | null = null;
   /** Requests passed to other workers and taken from them, for the stop's debug line. */
   readonly #moved = { passed: 0, taken: 0 };
 
@@ -316,7 +318,10 @@ export class ThreadPool {
     let taken = this.#taken.get(pid);
     if (taken === undefined) this.#taken.set(pid, (taken = new Map()));
     const peers = this.#peers!;
-    const relay = new PeerRelay(this.#nextId++, pid, request, since, (m) => peers.send(pid, m), () => taken.delete(request.id));
+    const relay = new PeerRelay(this.#nextId++, pid, request, since, (m) => peers.send(pid, m), () => {
+      taken.delete(request.id);
+      if (this.#takenDone && this.#takenCount() === 0) this.#takenDone();
+    });
     taken.set(request.id, relay);
     this.#moved.taken++;
     const thread = this.#idle.pop();
@@ -335,6 +340,7 @@ export class ThreadPool {
     const taken = this.#taken.get(pid);
     this.#taken.delete(pid);
     for (const relay of taken?.values() ?? []) relay.gone();
+    if (this.#takenDone && this.#takenCount() === 0) this.#takenDone(); // nobody waits on those answers any more
     const passed = this.#passed.get(pid);
     this.#passed.delete(pid);
     for (const relay of passed?.values() ?? []) {
@@ -343,11 +349,22 @@ export class ThreadPool {
     this.#pull();
   }
 
+  #takenCount(): number {
+    let n = 0;
+    for (const m of this.#taken.values()) n += m.size;
+    return n;
+  }
+
   /** Waits (up to the deadline) for the requests other workers passed here to finish. */
   async #drainTaken(deadlineMs: number): Promise<void> {
-    const deadline = Date.now() + deadlineMs;
-    const busy = () => [...this.#taken.values()].some((m) => m.size > 0);
-    while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (this.#takenCount() === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.#takenDone = resolve;
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    clearTimeout(timer);
+    this.#takenDone = null;
   }
 
   #exited(thread: AppThread, error: Error | undefined, code: number): void {
