@@ -68,6 +68,7 @@ try {
       const perfDone = new Promise((resolve, reject) => { perf.on('exit', resolve); perf.on('error', reject); });
       const wrk = await runWrk(wrkArgs(load, s.port, duration), duration);
       await perfDone;
+      // perf samples the first duration - 1 s of the run (it starts with wrk and must end before it).
       const requestsSampled = wrk.rps * (duration - 1);
       const lines = execFileSync('perf', ['script', '-i', data, '-F', 'pid,tid,comm'], { encoding: 'utf8', maxBuffer: 1 << 28 })
         .split('\n').filter(Boolean);

@@ -66,7 +66,7 @@ export class PeerNetwork {
       link = this.#connect(pid);
       if (link === undefined) return;
     }
-    link.write(frame(msg));
+    writeFrame(link, msg);
   }
 
   #connect(pid: number): net.Socket | undefined {
@@ -80,7 +80,7 @@ export class PeerNetwork {
     });
     // The other side only sends on its own connection; reading keeps this one's end-of-file visible.
     link.resume();
-    link.write(frame({ p: PeerTag.HELLO, pid: process.pid }));
+    writeFrame(link, { p: PeerTag.HELLO, pid: process.pid });
     return link;
   }
 
@@ -113,13 +113,18 @@ export class PeerNetwork {
   }
 }
 
-/** One message as it goes on a link: its length (4 bytes), then its v8.serialize bytes. */
-function frame(msg: PeerMessage): Buffer {
+/**
+ * Writes one message as it goes on a link: its length (4 bytes), then its v8.serialize bytes, as
+ * two writes sent together (a body chunk is not copied once more to join them).
+ */
+function writeFrame(link: net.Socket, msg: PeerMessage): void {
   const body = serialize(msg);
-  const out = Buffer.allocUnsafe(4 + body.length);
-  out.writeUInt32BE(body.length);
-  body.copy(out, 4);
-  return out;
+  const head = Buffer.allocUnsafe(4);
+  head.writeUInt32BE(body.length);
+  link.cork();
+  link.write(head);
+  link.write(body);
+  link.uncork();
 }
 
 /** Calls `onFrame` with each message as its last byte arrives. */

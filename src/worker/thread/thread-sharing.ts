@@ -45,9 +45,11 @@ export class ThreadSharing {
   readonly #log: Logger;
   readonly #pool: SharingPool;
   readonly #network: PeerNetwork;
-  /** Set once this worker stops taking requests from other workers (its graceful stop began). */
-  #stopping = false;
-  #closed = false;
+  /**
+   * 'stopping': the graceful stop began, so this worker takes no more requests from other workers
+   * (it still passes its own on); 'closed': the links are closed, nothing is sent any more.
+   */
+  #state: 'sharing' | 'stopping' | 'closed' = 'sharing';
   /**
    * Set while the other workers know that requests wait here (from the first one until a PULL finds
    * none): reports the oldest waiting request's arrival every AGE_REPORT_MS.
@@ -101,15 +103,15 @@ export class ThreadSharing {
 
   /** The graceful stop began: take no more requests from other workers (passing ours on is fine). */
   stop(): void {
-    this.#stopping = true;
+    if (this.#state === 'sharing') this.#state = 'stopping';
   }
 
   /** Closes the links once the requests other workers passed here are done (or the deadline passed). */
   async close(deadlineMs: number): Promise<void> {
-    this.#stopping = true;
+    this.stop();
     // Their clients are waiting on those workers.
     await this.#drainTaken(deadlineMs);
-    this.#closed = true;
+    this.#state = 'closed';
     this.#stopAgeReports();
     this.#log.debug(`Worker (pid:${process.pid}) passed ${this.#moved.passed} requests to other workers' threads and ran ${this.#moved.taken} of theirs`);
     this.#network.close();
@@ -117,7 +119,7 @@ export class ThreadSharing {
 
   /** A request of this worker's has to wait for a thread: tell the others, then how long, until they stop. */
   requestsWait(): void {
-    if (this.#ageTimer !== null || this.#closed || this.#network.peers.length === 0) return;
+    if (this.#ageTimer !== null || this.#state === 'closed' || this.#network.peers.length === 0) return;
     this.#reportAge(true);
     this.#ageTimer = setInterval(() => this.#reportAge(false), AGE_REPORT_MS);
     this.#ageTimer.unref();
@@ -128,7 +130,7 @@ export class ThreadSharing {
    * oldest has waited clearly longer, ask for it too (it joins this queue in arrival order, ahead).
    */
   startingWaiting(oldest: number): void {
-    if (this.#stopping || this.#starved.size === 0) return;
+    if (this.#state !== 'sharing' || this.#starved.size === 0) return;
     let target = 0;
     let since = oldest - STEAL_MARGIN_MS;
     for (const [pid, arrived] of this.#starved) {
@@ -141,7 +143,7 @@ export class ThreadSharing {
 
   /** Threads are idle and nothing waits here: ask workers where requests wait for one each. */
   threadIdle(): void {
-    if (this.#stopping || this.#starved.size === 0 || this.#pool.waiting > 0) return;
+    if (this.#state !== 'sharing' || this.#starved.size === 0 || this.#pool.waiting > 0) return;
     let asked = 0;
     for (const n of this.#pulls.values()) asked += n;
     let spare = this.#pool.idle - asked;
