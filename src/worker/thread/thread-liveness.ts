@@ -85,7 +85,8 @@ export class ThreadLiveness {
     const { log } = this.#opts;
     captureThreadStack(thread.id)
       .then(
-        (frames) => log.log(level, this.#describe(thread, level, Date.now() - thread.beat[0]!, frames)),
+        // Blocked at least as long as when it was seen; longer if it still is (reading the stack took a while).
+        (frames) => log.log(level, this.#describe(thread, level, Math.max(blockedMs, Date.now() - thread.beat[0]!), frames)),
         (err: Error) => log.log(level, `${this.#headline(thread, level, blockedMs)}; its stack could not be read: ${err.message}\n${requestLine(thread)}`),
       )
       .finally(() => {
