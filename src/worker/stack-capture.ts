@@ -34,6 +34,8 @@ export class StackCapture {
   readonly #post: InspectorPost;
   readonly #scripts = new Map<string, Script>();
   #waiting: ((frames: CallFrame[]) => void) | null = null;
+  /** Set while a pause given up on may still take effect: called once it did and was resumed. */
+  #late: (() => void) | null = null;
 
   constructor(post: InspectorPost, on: InspectorOn) {
     this.#post = post;
@@ -43,23 +45,53 @@ export class StackCapture {
     on('Debugger.paused', (p) => {
       const waiting = this.#waiting;
       this.#waiting = null;
-      if (waiting) waiting(p.callFrames as CallFrame[]);
-      else void this.#post('Debugger.resume').catch(() => undefined); // a pause given up on
+      if (waiting) return waiting(p.callFrames as CallFrame[]);
+      // A pause given up on took effect after all: let the thread go on.
+      const late = this.#late;
+      this.#late = null;
+      void this.#post('Debugger.resume').catch(() => undefined).finally(() => late?.());
     });
   }
 
-  /** Pauses the thread, reads its stack and evaluates `expression` in it, then resumes it. */
-  async capture(expression: string, timeoutMs = 1000): Promise<CapturedStack> {
+  /**
+   * Pauses the thread, reads its stack and evaluates `expression` in it, then resumes it. When the
+   * pause does not take effect within `timeoutMs` (the thread is in native code or a system call),
+   * the result says no JavaScript was running; with `finished` given, the debugger then stays
+   * enabled until that pause happens (it would otherwise be asked for on a disabled debugger, and
+   * a thread paused with no session to resume it stays paused), and `finished` resolves once the
+   * thread is resumed and the debugger disabled. Without it the debugger is disabled at once, which
+   * cancels the pause when this is the only session on the thread (the worker's watchdog).
+   */
+  async capture(expression: string, timeoutMs = 1000, finished?: (done: Promise<void>) => void): Promise<CapturedStack> {
     await this.#post('Debugger.enable');
+    let late = false;
     try {
       const frames = await this.#pause(timeoutMs);
-      if (!frames) return { frames: [], evaluated: undefined };
+      if (!frames) {
+        if (finished) {
+          late = true;
+          const done = new Promise<void>((resolve) => (this.#late = resolve));
+          finished(done.then(() => this.#disable()));
+        }
+        return { frames: [], evaluated: undefined };
+      }
       const evaluated = await this.#evaluate(frames[0]!, expression);
       await this.#post('Debugger.resume');
       return { frames: frames.map((f) => this.#format(f)), evaluated };
     } finally {
-      await this.#post('Debugger.disable').catch(() => undefined);
+      if (!late) {
+        const disabled = this.#disable();
+        finished?.(disabled);
+        await disabled;
+      }
     }
+  }
+
+  #disable(): Promise<void> {
+    return this.#post('Debugger.disable').then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   #pause(timeoutMs: number): Promise<CallFrame[] | null> {

@@ -17,29 +17,44 @@ class WorkerTunnel {
   #sessionId: string | undefined;
   #nextId = 1;
   #closed = false;
+  #detached: () => void = () => undefined;
+  /** Resolves when the thread exits (or is terminated): nothing it was asked will be answered. */
+  readonly gone = new Promise<void>((resolve) => (this.#detached = resolve));
 
   constructor() {
     this.#session.connect();
+    // What the thread sends arrives through an interrupt, in the middle of whatever JavaScript this
+    // thread is running (timers being run, a stream being written): only queue a microtask there,
+    // and do the work once that JavaScript is done.
     this.#session.on('NodeWorker.receivedMessageFromWorker', (m: { params: { sessionId: string; message: string } }) => {
-      if (m.params.sessionId === this.#sessionId) this.#receive(JSON.parse(m.params.message) as Record<string, unknown>);
+      if (m.params.sessionId === this.#sessionId) queueMicrotask(() => this.#receive(JSON.parse(m.params.message) as Record<string, unknown>));
+    });
+    // The thread exited (or was terminated): nothing it was asked will be answered.
+    this.#session.on('NodeWorker.detachedFromWorker', (m: { params: { sessionId: string } }) => {
+      if (m.params.sessionId !== this.#sessionId) return;
+      queueMicrotask(() => {
+        this.#rejectPending('the app thread exited');
+        this.#detached();
+      });
     });
   }
 
   /**
    * Attaches to the thread with this threadId. NodeWorker's `workerId` is its own counter, not the
-   * threadId; the title is "[worker <threadId>]" (plus the thread's name on Node 22+).
+   * threadId; the title is "[worker <threadId>]" (plus the thread's name on Node 22+). Rejects if no
+   * such thread is running.
    */
   async attach(threadId: number): Promise<void> {
     const title = `[worker ${threadId}]`;
-    const attached = new Promise<string>((resolve) => {
-      this.#session.on('NodeWorker.attachedToWorker', (m: { params: { sessionId: string; workerInfo: { title: string } } }) => {
-        const t = m.params.workerInfo.title;
-        if (t === title || t.startsWith(`${title} `)) resolve(m.params.sessionId);
-      });
+    let found: string | undefined;
+    this.#session.on('NodeWorker.attachedToWorker', (m: { params: { sessionId: string; workerInfo: { title: string } } }) => {
+      const t = m.params.workerInfo.title;
+      if (t === title || t.startsWith(`${title} `)) found ??= m.params.sessionId;
     });
-    // Threads already running are reported as attached right away; none waits for a debugger.
+    // Threads already running are reported as attached before enable answers; none waits for a debugger.
     await this.#call('NodeWorker.enable', { waitForDebuggerOnStart: false });
-    this.#sessionId = await attached;
+    if (found === undefined) throw new Error(`app thread ${threadId} is not running`);
+    this.#sessionId = found;
   }
 
   readonly post: InspectorPost = (method, params) =>
@@ -60,9 +75,13 @@ class WorkerTunnel {
   /** Detaching ends the thread's child session, which also cancels a pause that never took effect. */
   close(): void {
     this.#closed = true;
-    for (const { reject } of this.#pending.values()) reject(new Error('the inspector session closed'));
-    this.#pending.clear();
+    this.#rejectPending('the inspector session closed');
     this.#session.post('NodeWorker.disable', () => this.#session.disconnect());
+  }
+
+  #rejectPending(why: string): void {
+    for (const { reject } of this.#pending.values()) reject(new Error(why));
+    this.#pending.clear();
   }
 
   #receive(msg: Record<string, unknown>): void {
@@ -84,26 +103,41 @@ class WorkerTunnel {
   }
 }
 
+/** Threads a stack read is still attached to (a thread is never read by two sessions at once). */
+const reading = new Set<number>();
+
 /**
  * The source-mapped `at fn (file:line:col)` frames of the thread's running code: empty when it is
  * blocked outside JavaScript. Rejects past `deadlineMs` (a thread stuck in a system call never
- * answers the inspector at all).
+ * answers the inspector at all), or at once while an earlier read of the thread is still attached.
+ * The session is closed only once the capture is finished with the thread — any pause it asked for
+ * resumed, the debugger disabled — or the thread is gone: a thread paused after its session went
+ * away stays paused for good, with nobody to resume it.
  */
 export async function captureThreadStack(threadId: number, deadlineMs = 2000): Promise<string[]> {
+  if (reading.has(threadId)) throw new Error('an earlier read of its stack has not finished');
+  reading.add(threadId);
   const tunnel = new WorkerTunnel();
+  let finished: Promise<void> | undefined;
+  const read = (async (): Promise<string[]> => {
+    await tunnel.attach(threadId);
+    const capture = new StackCapture(tunnel.post, tunnel.on);
+    return (await capture.capture('0', 1000, (done) => (finished = done))).frames;
+  })();
+  const release = (): void => {
+    tunnel.close();
+    reading.delete(threadId);
+  };
+  // (Attaching failed, or the thread is gone: there is nothing to wait for.)
+  const settle = (): Promise<void> => Promise.race([finished ?? Promise.resolve(), tunnel.gone]).then(release);
+  read.then(settle, settle);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer from the thread's inspector within ${deadlineMs} ms`)), deadlineMs);
   });
   try {
-    const read = async (): Promise<string[]> => {
-      await tunnel.attach(threadId);
-      const capture = new StackCapture(tunnel.post, tunnel.on);
-      return (await capture.capture('0')).frames;
-    };
-    return await Promise.race([read(), deadline]);
+    return await Promise.race([read, deadline]);
   } finally {
     clearTimeout(timer);
-    tunnel.close();
   }
 }
