@@ -26,6 +26,21 @@ export interface CapturedStack {
   evaluated: string | undefined;
 }
 
+export interface CaptureOptions {
+  /** How long the pause may take to take effect (default 1000 ms). */
+  timeoutMs?: number;
+  /**
+   * Given: when the pause does not take effect in time, the debugger stays enabled until it does
+   * (asked for on a disabled debugger, it could take effect later with no session to resume the
+   * thread, which then stays paused for good), and `finished` gets a promise that resolves once the
+   * thread is resumed and the debugger disabled. Not given: the debugger is disabled at once, which
+   * cancels the pause when this is the only session on the thread (the worker's watchdog).
+   */
+  finished?: (done: Promise<void>) => void;
+  /** Whether whoever asked has stopped waiting: then the thread is not paused, or resumed at once. */
+  abandoned?: () => boolean;
+}
+
 /**
  * Knows the scripts of one thread (from `Debugger.scriptParsed`) and captures its stack on demand.
  * The debugger is enabled only while capturing, so a healthy thread pays nothing for it.
@@ -56,16 +71,15 @@ export class StackCapture {
   /**
    * Pauses the thread, reads its stack and evaluates `expression` in it, then resumes it. When the
    * pause does not take effect within `timeoutMs` (the thread is in native code or a system call),
-   * the result says no JavaScript was running; with `finished` given, the debugger then stays
-   * enabled until that pause happens (it would otherwise be asked for on a disabled debugger, and
-   * a thread paused with no session to resume it stays paused), and `finished` resolves once the
-   * thread is resumed and the debugger disabled. Without it the debugger is disabled at once, which
-   * cancels the pause when this is the only session on the thread (the worker's watchdog).
+   * the result says no JavaScript was running. See CaptureOptions for `finished` and `abandoned`.
    */
-  async capture(expression: string, timeoutMs = 1000, finished?: (done: Promise<void>) => void): Promise<CapturedStack> {
+  async capture(expression: string, opts: CaptureOptions = {}): Promise<CapturedStack> {
+    const { timeoutMs = 1000, finished, abandoned = () => false } = opts;
     await this.#post('Debugger.enable');
     let late = false;
     try {
+      // Nobody waits for the answer any more: do not stop the thread for it.
+      if (abandoned()) return { frames: [], evaluated: undefined };
       const frames = await this.#pause(timeoutMs);
       if (!frames) {
         if (finished) {
@@ -75,9 +89,9 @@ export class StackCapture {
         }
         return { frames: [], evaluated: undefined };
       }
-      const evaluated = await this.#evaluate(frames[0]!, expression);
+      const evaluated = abandoned() ? undefined : await this.#evaluate(frames[0]!, expression);
       await this.#post('Debugger.resume');
-      return { frames: frames.map((f) => this.#format(f)), evaluated };
+      return { frames: abandoned() ? [] : frames.map((f) => this.#format(f)), evaluated };
     } finally {
       if (!late) {
         const disabled = this.#disable();

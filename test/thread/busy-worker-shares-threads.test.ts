@@ -2,7 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { startCorral, type Corral } from '../helpers/corral.ts';
 import { within } from '../arbiter/support.ts';
 import { THREAD_APP } from './support.ts';
@@ -65,21 +68,26 @@ async function spread(corral: Corral, onBusy: number, onOther: number): Promise<
 }
 
 /**
- * Waits until the worker's only thread is in the middle of the CPU-bound request `path` (its blocked
- * warning naming that request: on a loaded machine a warning can also come from a thread that was
- * merely not scheduled for a moment, with no request or another one).
+ * Waits until the worker's only thread has started the CPU-bound request `path`: the fixture app
+ * appends "<pid> GET <path>" to started.log in CORRAL_TEST_DIR as it starts one. (Not the blocked
+ * warning: on a loaded machine it comes late, after its stack read, and a thread merely not
+ * scheduled for a moment warns too.)
  */
-const threadBusy = (corral: Corral, pid: number, path: string, from: number) => {
-  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const warning = `\\[WARNING\\] Worker \\(pid:${pid}\\) app thread \\d+ event loop blocked[^\\n]*\\n(?:  .*\\n)*?    GET ${escaped} `;
-  return corral.waitFor(new RegExp(warning), 15_000, from);
-};
+async function threadBusy(dir: string, pid: number, path: string): Promise<void> {
+  const line = `${pid} GET ${path}\n`;
+  const deadline = Date.now() + 15_000;
+  while (!fs.readFileSync(path_(dir, 'started.log'), 'utf8').includes(line)) {
+    if (Date.now() > deadline) throw new Error(`worker ${pid} did not start GET ${path} within 15 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const path_ = (dir: string, name: string) => path.join(dir, name);
 
 // --keep-alive 60: the pinned connections must outlive the set-up (opening them one by one, waiting
 // for threads to be busy), which on a loaded machine can take longer than the default 5 s; a
 // connection the server closes as idle just as its client reuses it fails with "socket hang up".
-const args = (...more: string[]) =>
-  [THREAD_APP, '-k', 'thread', '-w', '2', '--threads', '1', '--no-rebalance', '--blocked-warning', '0.3', '--keep-alive', '60', ...more];
+const args = (...more: string[]) => [THREAD_APP, '-k', 'thread', '-w', '2', '--threads', '1', '--no-rebalance', '--keep-alive', '60', ...more];
 
 interface Setup {
   corral: Corral;
@@ -87,44 +95,66 @@ interface Setup {
   busy: Pinned[];
   other: Pinned[];
   pids: [busy: number, other: number];
+  /**
+   * Sends `/hold?name=<name>` on `conn` and resolves once the thread of worker `pid` runs it (CPU
+   * bound, its thread blocked) with its answer to come: it comes after release(name). Wrapped: an
+   * async function would otherwise wait for the answer itself.
+   */
+  hold(conn: Pinned, name: string, pid: number): Promise<{ answer: Promise<Answer> }>;
+  release(name: string): void;
+  /** Resolves once worker `pid`'s thread runs the CPU-bound request `path`. */
+  running(pid: number, path: string): Promise<void>;
 }
 
 /**
  * Starts 2 workers of one thread each, opens connections until one worker holds `onBusy` and the
- * other `onOther`, runs `body`, and cleans up whatever happens.
+ * other `onOther`, runs `body`, and cleans up whatever happens (held requests released first).
+ * The tests order requests by holding a thread until they release it, not by how long a request
+ * runs: a loaded machine stretches every duration.
  */
 async function withWorkers(more: string[], onBusy: number, onOther: number, body: (s: Setup) => Promise<void>): Promise<void> {
-  const corral = await startCorral(args(...more), { timeoutMs: 30_000 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-busy-'));
+  fs.writeFileSync(path_(dir, 'started.log'), '');
+  const release = (name: string) => fs.writeFileSync(path_(dir, name), '');
+  const held = new Set<string>();
+  const running = (pid: number, path: string) => threadBusy(dir, pid, path);
+  const hold = async (conn: Pinned, name: string, pid: number) => {
+    held.add(name);
+    const path = `/hold?name=${name}`;
+    const answer = conn.request(path, { timeoutMs: 60_000 });
+    await running(pid, path);
+    return { answer };
+  };
+  const corral = await startCorral(args(...more), { timeoutMs: 30_000, env: { CORRAL_TEST_DIR: dir } });
   try {
     const { busy, other, pids, all } = await spread(corral, onBusy, onOther);
     try {
-      await body({ corral, busy, other, pids });
+      await body({ corral, busy, other, pids, hold, release, running });
     } catch (err) {
       // What the server logged says which worker did what: keep it with the failure.
       if (err instanceof Error) err.message += `\ncorral output:\n${corral.output}`;
       throw err;
     } finally {
+      for (const name of held) release(name);
       for (const c of all) c.close();
     }
   } finally {
     await corral.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/**
- * Sends a CPU-bound request and resolves once its thread is busy with it, with the answer to come
- * (wrapped: an async function would otherwise wait for the answer itself).
- */
-async function occupy(corral: Corral, conn: Pinned, path: string, pid: number): Promise<{ answer: Promise<Answer> }> {
-  const from = corral.output.length;
-  const answer = conn.request(path);
-  await threadBusy(corral, pid, path, from);
-  return { answer };
+/** Whether `p` has settled (looked at after a turn of the event loop). */
+async function settled(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  p.then(() => (done = true), () => (done = true));
+  await new Promise((r) => setImmediate(r));
+  return done;
 }
 
 test('requests queued behind a busy thread run on the other worker: GET, an uploaded body, a streamed response, the client address', async () => {
-  await withWorkers([], 2, 1, async ({ corral, busy: [a, b], pids: [busy, other] }) => {
-    const { answer: long } = await occupy(corral, a!, '/busy?ms=6000', busy);
+  await withWorkers([], 2, 1, async ({ hold, release, busy: [a, b], pids: [busy, other] }) => {
+    const { answer: long } = await hold(a!, 'a', busy);
     const who = await b!.request('/who');
     assert.equal(JSON.parse(who.body.toString()).pid, other, 'the waiting request ran on the other worker');
 
@@ -139,71 +169,78 @@ test('requests queued behind a busy thread run on the other worker: GET, an uplo
     assert.equal(big.body.subarray(0, 8 * 1024 * 1024).toString(), 'x'.repeat(8 * 1024 * 1024));
     assert.match(big.body.subarray(8 * 1024 * 1024).toString(), /^\nwaits=\d+\n$/);
 
+    assert.equal(await settled(long), false, 'the busy thread still runs its request');
+    release('a');
     const done = await within(long, 20_000, 'the long request');
     assert.equal(done.status, 200);
-    assert.ok(who.seq < done.seq && up.seq < done.seq && big.seq < done.seq, 'every queued request was answered while the busy thread still ran');
     // The connection never moved: its next request, with the worker free again, runs there.
     assert.equal(await b!.pid(), busy);
   });
 });
 
-// d2's request takes a while (not an instant /who): the passed request's answer goes back through
-// the passing worker, one hop more than d2's direct one, so two instant answers could reach their
-// clients in either order even when they ran in the right one.
-//
 // This test was skipped for a while: about one full CI run in ten failed it, a request never
-// answered or (rarer) a connection reset. Both came from the blocked warnings' stack reads (this
-// test makes one per busy request): a read given up at its deadline could leave the app thread
+// answered or (rarer) a connection reset. Both came from the blocked warnings' stack reads it then
+// waited on (one per busy request): a read given up at its deadline could leave the app thread
 // paused in the debugger for good (the request never answered), and the inspector's messages ran
 // our code inside an interrupt, in the middle of whatever the main thread was doing — timers
-// included, whose queue that can break (a crash was seen; a misfiring keep-alive timer would reset a
-// connection). test/thread/reading-a-thread-stack-never-leaves-it-paused.test.ts covers the first.
+// included, whose queue that can break (a crash was seen; a misfiring keep-alive timer would reset
+// a connection). test/thread/reading-a-thread-stack-never-leaves-it-paused.test.ts covers the
+// first. These tests now know a request runs from the fixture's log, and hold threads until they
+// release them; the warnings still come, with their stack reads, at the default 1 s.
 test('a worker whose own requests wait still takes another worker\'s request that has waited longer, in arrival order', async () => {
-  await withWorkers([], 2, 3, async ({ corral, busy: [a, b], other: [c, d1, d2], pids: [busy, other] }) => {
-    // c's request runs long enough that d1's arrives while it still runs, even when the blocked
-    // warning that says it started comes late (a loaded machine); a's outlasts all of them.
-    const { answer: long } = await occupy(corral, a!, '/busy?ms=8000', busy);
-    const { answer: first } = await occupy(corral, c!, '/busy?ms=2000', other);
-    // Both threads busy: b waits on its worker, then (later) d1 and d2 on the other.
+  await withWorkers([], 2, 3, async ({ hold, release, running, busy: [a, b], other: [c, d1, d2], pids: [busy, other] }) => {
+    const { answer: long } = await hold(a!, 'a', busy);
+    const { answer: first } = await hold(c!, 'c', other);
+    // Both threads busy: b waits on its worker, then (later) d1 and d2 on the other. d1 and d2 take
+    // a while each, so that the order they ran in is the order their answers arrive in (a passed
+    // request's answer goes back through the passing worker, one hop more than a direct one).
     const waitedLongest = b!.request('/who');
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 300));
     const next = d1!.request('/busy?ms=600');
     const last = d2!.request('/busy?ms=300');
+    await new Promise((r) => setTimeout(r, 300));
+    release('c');
+    await running(other, '/busy?ms=600');
     const [x, y, z, w] = await within(Promise.all([first, next, waitedLongest, last]), 20_000, 'the four requests');
     assert.deepEqual([x.status, y.status, z.status, w.status], [200, 200, 200, 200]);
     assert.equal(JSON.parse(z.body.toString()).pid, other, 'the request that waited longest ran on the other worker');
     assert.ok(z.seq < w.seq, 'it ran before the other worker\'s own later request (arrival order)');
     assert.ok(y.seq < z.seq, 'after the request already running there');
-    const done = await within(long, 20_000, 'the long request');
-    assert.ok(w.seq < done.seq);
+    assert.equal(await settled(long), false);
+    release('a');
+    assert.equal((await within(long, 20_000, 'the long request')).status, 200);
   });
 });
 
 test('--no-share-threads: a request queued behind a busy thread waits for it', async () => {
-  await withWorkers(['--no-share-threads'], 2, 1, async ({ corral, busy: [a, b], pids: [busy] }) => {
-    const { answer: long } = await occupy(corral, a!, '/busy?ms=1500', busy);
-    const who = await b!.request('/who');
-    const done = await within(long, 20_000, 'the long request');
+  await withWorkers(['--no-share-threads'], 2, 1, async ({ hold, release, busy: [a, b], pids: [busy] }) => {
+    const { answer: long } = await hold(a!, 'a', busy);
+    const queued = b!.request('/who');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await settled(queued), false, 'the queued request waits while the thread is busy');
+    release('a');
+    const [done, who] = await within(Promise.all([long, queued]), 20_000, 'both requests');
     assert.equal(JSON.parse(who.body.toString()).pid, busy);
     assert.ok(done.seq < who.seq, 'the queued request was answered after the busy one');
   });
 });
 
 test('a passed request whose thread crashes gets a 500, and one whose worker is killed gets a 500; the passing worker serves on', async () => {
-  await withWorkers([], 2, 1, async ({ corral, busy: [a, b], pids: [busy, other] }) => {
-    const { answer: long } = await occupy(corral, a!, '/busy?ms=8000', busy);
+  await withWorkers([], 2, 1, async ({ corral, hold, release, busy: [a, b], pids: [busy, other] }) => {
+    const { answer: long } = await hold(a!, 'a', busy);
 
     const crashed = await b!.request('/crash');
     assert.equal(crashed.status, 500);
     await corral.waitFor(new RegExp(`Worker \\(pid:${other}\\) app thread \\d+ crashed`), 10_000);
     await corral.waitFor(new RegExp(`Worker \\(pid:${other}\\) app thread \\d+ ready, in place of`), 15_000);
 
-    const { answer: killed } = await occupy(corral, b!, '/busy?ms=5000', other);
+    const { answer: killed } = await hold(b!, 'k', other);
     process.kill(other, 'SIGKILL');
     const lost = await within(killed, 10_000, 'the request on the killed worker');
     assert.equal(lost.status, 500);
     assert.match(corral.output, new RegExp(`The worker \\(pid:${other}\\) running this request on one of its threads went away`));
 
+    release('a');
     assert.equal((await within(long, 20_000, 'the long request')).status, 200);
     assert.equal(await a!.pid(), busy, 'the passing worker serves on, on the same connection');
     assert.doesNotMatch(corral.output, new RegExp(`Worker \\(pid:${busy}\\) (exited|was sent)`));
@@ -212,10 +249,15 @@ test('a passed request whose thread crashes gets a 500, and one whose worker is 
 });
 
 test('SIGTERM: a request passed to another worker still completes before that worker exits', async () => {
-  await withWorkers([], 2, 1, async ({ corral, busy: [a, b], pids: [busy, other] }) => {
-    const { answer: long } = await occupy(corral, a!, '/busy?ms=2500', busy);
-    const { answer: passed } = await occupy(corral, b!, '/busy?ms=1500', other);
+  await withWorkers([], 2, 1, async ({ corral, hold, release, busy: [a, b], pids: [busy, other] }) => {
+    const { answer: long } = await hold(a!, 'a', busy);
+    const { answer: passed } = await hold(b!, 'b', other);
     corral.signal('SIGTERM');
+    // The stop has begun (the master passes SIGTERM on to the workers); they still serve what they have.
+    await corral.waitFor(/Handling signal: term/, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    release('a');
+    release('b');
     const [x, y] = await within(Promise.all([long, passed]), 20_000, 'both requests');
     assert.deepEqual([x.status, x.body.toString(), y.status, y.body.toString()], [200, 'done', 200, 'done']);
     assert.equal((await corral.waitExit()).code, 0);

@@ -5,8 +5,14 @@ import { Worker } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { captureThreadStack } from '../../src/worker/thread/thread-stack.ts';
 
-/** A real worker thread running `body`, and when it last posted a beat. */
-function beatingThread(body: string): { worker: Worker; beats: () => number; sinceBeat: () => number } {
+interface Beating {
+  worker: Worker;
+  beats: () => number;
+  sinceBeat: () => number;
+}
+
+/** A real worker thread running `body`, and when it last posted a beat; resolves at its first beat. */
+async function beatingThread(body: string): Promise<Beating> {
   const worker = new Worker(`const { parentPort } = require('node:worker_threads');\n${body}`, { eval: true });
   let count = 0;
   let last = Date.now();
@@ -14,6 +20,15 @@ function beatingThread(body: string): { worker: Worker; beats: () => number; sin
     count++;
     last = Date.now();
   });
+  // A loaded machine can take a while to start a thread; reads are of running threads.
+  const started = Date.now();
+  while (count === 0) {
+    if (Date.now() - started > 20_000) {
+      await worker.terminate();
+      throw new Error('the thread did not start within 20 s');
+    }
+    await sleep(20);
+  }
   return { worker, beats: () => count, sinceBeat: () => Date.now() - last };
 }
 
@@ -32,11 +47,10 @@ async function terminate(worker: Worker): Promise<void> {
 
 test('reads given up at every point of the exchange (deadlines of 1-40 ms) never leave the thread paused', async () => {
   // Blocked 30 ms at a time, beating after each block.
-  const t = beatingThread(`
+  const t = await beatingThread(`
     const spin = (ms) => { const until = Date.now() + ms; while (Date.now() < until); };
     setInterval(() => { spin(30); parentPort.postMessage(0); }, 5);`);
   try {
-    await sleep(500);
     let answered = 0;
     for (let i = 0; i < 600; i++) {
       try {
@@ -46,7 +60,7 @@ test('reads given up at every point of the exchange (deadlines of 1-40 ms) never
         // given up (the deadline), or an earlier read still attached: both are expected here
       }
       await sleep(5);
-      assert.ok(t.sinceBeat() < 2000, `the thread stopped after read ${i} (deadline ${1 + (i % 40)} ms)`);
+      assert.ok(t.sinceBeat() < 5000, `the thread stopped after read ${i} (deadline ${1 + (i % 40)} ms)`);
     }
     assert.ok(answered > 0, 'some reads were answered');
     const beats = t.beats();
@@ -60,7 +74,7 @@ test('reads given up at every point of the exchange (deadlines of 1-40 ms) never
 test('a read that comes while the thread is in native code gives up, and the thread runs on when it returns', async () => {
   // Every 15th beat the thread sits 2.5 s in a synchronous child process (native code: no pause can
   // take effect there, not even the inspector's own messages are answered).
-  const t = beatingThread(`
+  const t = await beatingThread(`
     let n = 0;
     setInterval(() => { parentPort.postMessage(0); if (++n % 15 === 0) require('node:child_process').execSync('sleep 2.5'); }, 20);`);
   try {

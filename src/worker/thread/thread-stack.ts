@@ -103,6 +103,13 @@ class WorkerTunnel {
   }
 }
 
+/**
+ * How long a report waits for the stack. A read is five messages each way between two threads, each
+ * needing both scheduled: milliseconds on a healthy machine, seconds on an overloaded one (2 s was
+ * seen to fall short). A thread in native code never answers; its report goes out at this deadline.
+ */
+const READ_DEADLINE_MS = 5000;
+
 /** Threads a stack read is still attached to (a thread is never read by two sessions at once). */
 const reading = new Set<number>();
 
@@ -114,15 +121,18 @@ const reading = new Set<number>();
  * resumed, the debugger disabled — or the thread is gone: a thread paused after its session went
  * away stays paused for good, with nobody to resume it.
  */
-export async function captureThreadStack(threadId: number, deadlineMs = 2000): Promise<string[]> {
+export async function captureThreadStack(threadId: number, deadlineMs = READ_DEADLINE_MS): Promise<string[]> {
   if (reading.has(threadId)) throw new Error('an earlier read of its stack has not finished');
   reading.add(threadId);
   const tunnel = new WorkerTunnel();
   let finished: Promise<void> | undefined;
+  let gaveUp = false;
   const read = (async (): Promise<string[]> => {
     await tunnel.attach(threadId);
     const capture = new StackCapture(tunnel.post, tunnel.on);
-    return (await capture.capture('0', 1000, (done) => (finished = done))).frames;
+    // A pause not taken within 3 s: the thread is in native code (a loaded machine takes a while to answer).
+    const options = { timeoutMs: 3000, finished: (done: Promise<void>) => (finished = done), abandoned: () => gaveUp };
+    return (await capture.capture('0', options)).frames;
   })();
   const release = (): void => {
     tunnel.close();
@@ -133,7 +143,10 @@ export async function captureThreadStack(threadId: number, deadlineMs = 2000): P
   read.then(settle, settle);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from the thread's inspector within ${deadlineMs} ms`)), deadlineMs);
+    timer = setTimeout(() => {
+      gaveUp = true;
+      reject(new Error(`no answer from the thread's inspector within ${deadlineMs} ms`));
+    }, deadlineMs);
   });
   try {
     return await Promise.race([read, deadline]);
