@@ -72,7 +72,10 @@ class WorkerTunnel {
     this.#listeners.set(event, list);
   };
 
-  /** Detaching ends the thread's child session, which also cancels a pause that never took effect. */
+  /**
+   * Detaches from the thread and closes the session: only once the capture is finished with the
+   * thread (or it is gone), since a pause that takes effect after this is never resumed.
+   */
   close(): void {
     this.#closed = true;
     this.#rejectPending('the inspector session closed');
