@@ -68,21 +68,19 @@ async function spread(corral: Corral, onBusy: number, onOther: number): Promise<
 }
 
 /**
- * Waits until the worker's only thread has started the CPU-bound request `path`: the fixture app
+ * Waits until the worker's only thread has started the CPU-bound request `url`: the fixture app
  * appends "<pid> GET <path>" to started.log in CORRAL_TEST_DIR as it starts one. (Not the blocked
  * warning: on a loaded machine it comes late, after its stack read, and a thread merely not
  * scheduled for a moment warns too.)
  */
-async function threadBusy(dir: string, pid: number, path: string): Promise<void> {
-  const line = `${pid} GET ${path}\n`;
+async function threadBusy(dir: string, pid: number, url: string): Promise<void> {
+  const line = `${pid} GET ${url}\n`;
   const deadline = Date.now() + 15_000;
-  while (!fs.readFileSync(path_(dir, 'started.log'), 'utf8').includes(line)) {
-    if (Date.now() > deadline) throw new Error(`worker ${pid} did not start GET ${path} within 15 s`);
+  while (!fs.readFileSync(path.join(dir, 'started.log'), 'utf8').includes(line)) {
+    if (Date.now() > deadline) throw new Error(`worker ${pid} did not start GET ${url} within 15 s`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
-
-const path_ = (dir: string, name: string) => path.join(dir, name);
 
 // --keep-alive 60: the pinned connections must outlive the set-up (opening them one by one, waiting
 // for threads to be busy), which on a loaded machine can take longer than the default 5 s; a
@@ -102,8 +100,8 @@ interface Setup {
    */
   hold(conn: Pinned, name: string, pid: number): Promise<{ answer: Promise<Answer> }>;
   release(name: string): void;
-  /** Resolves once worker `pid`'s thread runs the CPU-bound request `path`. */
-  running(pid: number, path: string): Promise<void>;
+  /** Resolves once worker `pid`'s thread runs the CPU-bound request `url`. */
+  running(pid: number, url: string): Promise<void>;
 }
 
 /**
@@ -114,15 +112,15 @@ interface Setup {
  */
 async function withWorkers(more: string[], onBusy: number, onOther: number, body: (s: Setup) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-busy-'));
-  fs.writeFileSync(path_(dir, 'started.log'), '');
-  const release = (name: string) => fs.writeFileSync(path_(dir, name), '');
+  fs.writeFileSync(path.join(dir, 'started.log'), '');
+  const release = (name: string) => fs.writeFileSync(path.join(dir, name), '');
   const held = new Set<string>();
-  const running = (pid: number, path: string) => threadBusy(dir, pid, path);
+  const running = (pid: number, url: string) => threadBusy(dir, pid, url);
   const hold = async (conn: Pinned, name: string, pid: number) => {
     held.add(name);
-    const path = `/hold?name=${name}`;
-    const answer = conn.request(path, { timeoutMs: 60_000 });
-    await running(pid, path);
+    const url = `/hold?name=${name}`;
+    const answer = conn.request(url, { timeoutMs: 60_000 });
+    await running(pid, url);
     return { answer };
   };
   const corral = await startCorral(args(...more), { timeoutMs: 30_000, env: { CORRAL_TEST_DIR: dir } });
