@@ -19,6 +19,12 @@ const BOOT_TIMEOUT_FLOOR = 30;
 /** How long the master waits for a stuck worker's watchdog report before killing it anyway. */
 const STUCK_REPORT_GRACE_MS = 1000;
 
+/**
+ * How long a quick stop (INT, QUIT) waits before it SIGKILLs a worker (at most --graceful-timeout).
+ * A worker exits at once on SIGQUIT unless its event loop is blocked and cannot run the handler.
+ */
+const QUICK_STOP_GRACE_MS = 1000;
+
 /** running: serving. stopping: graceful stop. quitting: quick stop. halted: the loop is done. */
 type ArbiterState = 'running' | 'stopping' | 'quitting' | 'halted';
 
@@ -38,7 +44,14 @@ export class Arbiter {
   #nextId = 1;
   #startedAt = Date.now();
   #ready = false;
-  #stopDeadline = Infinity;
+  /** Reloads (SIGHUP) so far. */
+  #reloads = 0;
+  /** The generation new workers get: the latest reload's, or the serving one's after a reload failed. */
+  #generation = 0;
+  /** Reloads whose workers could not boot: their stragglers are only logged. */
+  readonly #abandoned = new Set<number>();
+  /** Whether the latest reload's workers have all booted (or it failed), so it was reported. */
+  #reloadSettled = true;
   #dead: Array<{ worker: WorkerHandle; code: number | null; signal: NodeJS.Signals | null }> = [];
   /** The thread class's peer sockets (--share-threads): a directory only this user can open. */
   #peerDir: string | null = null;
@@ -100,10 +113,38 @@ export class Arbiter {
       case 'SIGTTOU':
         this.#target = Math.max(1, this.#target - 1);
         return this.#log.info(`Handling signal: ttou; workers: ${this.#target}`);
+      case 'SIGHUP':
+        this.#log.info('Handling signal: hup');
+        return this.#reload();
       case 'SIGUSR1':
-        this.#log.info('Handling signal: usr1; reopening log files');
-        return this.#log.reopen();
+        return this.#reopenLogs();
+      case 'SIGUSR2':
+        return this.#log.warning('Handling signal: usr2; re-executing the master is not supported (send HUP to reload the workers with new code)');
     }
+  }
+
+  /** SIGUSR1: reopens the log files (after rotation); the line saying so is the new file's first. */
+  #reopenLogs(): void {
+    try {
+      this.#log.reopen();
+      this.#log.info('Handling signal: usr1; log files reopened');
+    } catch (err) {
+      this.#log.error(`Cannot reopen --error-logfile ${this.#config.errorLogfile}: ${(err as Error).message}; still writing to the file open before`);
+    }
+    for (const w of this.#workers.values()) w.reopenLogs();
+  }
+
+  /**
+   * SIGHUP: new workers load the app afresh (new code) while the old ones keep serving; each old
+   * worker is stopped gracefully once a new one has booted to take its place (see #manageWorkers).
+   * If the new workers cannot load the app, the old ones carry on.
+   */
+  #reload(): void {
+    if (this.#state !== 'running') return;
+    this.#generation = ++this.#reloads;
+    this.#reloadSettled = false;
+    this.#log.info(`Hang up: Master; reloading: booting ${this.#target} new worker(s), the old ones stop once the new ones serve`);
+    for (let i = 0; i < this.#target; i++) this.#spawnWorker();
   }
 
   /** Graceful: workers finish in-flight requests within graceful-timeout. Quick: workers exit now. */
@@ -115,26 +156,35 @@ export class Arbiter {
     // Like Gunicorn, close the listening sockets first: new connections are refused at once
     // instead of queueing where no worker will accept them.
     this.#closeListeners();
-    this.#stopDeadline = Date.now() + this.#config.gracefulTimeout * 1000;
-    for (const w of this.#workers.values()) {
-      w.state = 'stopping';
-      w.kill(graceful ? 'SIGTERM' : 'SIGQUIT');
-    }
+    const gracefulMs = this.#config.gracefulTimeout * 1000;
+    const graceMs = graceful ? gracefulMs : Math.min(gracefulMs, QUICK_STOP_GRACE_MS);
+    const reason = graceful ? this.#gracefulReason() : `${graceMs / 1000} s after a quick stop`;
+    // A quick stop after a graceful one shortens the deadline; nothing ever extends one.
+    for (const w of this.#workers.values()) w.stop(graceful ? 'SIGTERM' : 'SIGQUIT', Date.now() + graceMs, reason);
+    this.#signals.wakeAfter(graceMs);
+  }
+
+  #gracefulReason(): string {
+    return `after --graceful-timeout ${this.#config.gracefulTimeout} s`;
+  }
+
+  /** Stops one worker gracefully while the server runs on (TTOU, a reload): SIGKILL at --graceful-timeout. */
+  #retire(w: WorkerHandle, why: string): void {
+    this.#log.info(`Stopping worker (pid:${w.pid}): ${why}`);
+    w.stop('SIGTERM', Date.now() + this.#config.gracefulTimeout * 1000, this.#gracefulReason());
+    this.#signals.wakeAfter(this.#config.gracefulTimeout * 1000);
   }
 
   /** A worker whose event loop sent no heartbeat for `timeout` seconds is stuck: kill it. */
   #killStaleWorkers(): void {
     const now = Date.now();
-    if (this.#state !== 'running') {
-      if (now < this.#stopDeadline) return;
-      for (const w of this.#workers.values()) {
-        w.stopReason = `after --graceful-timeout ${this.#config.gracefulTimeout} s`;
-        w.kill('SIGKILL');
-      }
-      this.#stopDeadline = Infinity;
-      return;
+    for (const w of this.#workers.values()) {
+      if (w.killAt > now) continue;
+      w.stopReason = w.killAtReason;
+      w.killAt = Infinity;
+      w.kill('SIGKILL');
     }
-    if (this.#config.timeout <= 0) return;
+    if (this.#state !== 'running' || this.#config.timeout <= 0) return;
     for (const w of this.#workers.values()) {
       // Loading an app (compiling TypeScript on a busy machine) may take longer than a tight
       // --timeout allows a running worker; a worker that never finishes booting is still caught.
@@ -163,11 +213,7 @@ export class Arbiter {
       return;
     }
     const live = [...this.#workers.values()].filter((w) => w.state !== 'stopping');
-    for (const w of live.slice(this.#target)) {
-      this.#log.info(`Stopping worker (pid:${w.pid}): more workers than wanted`);
-      w.state = 'stopping';
-      w.kill('SIGTERM');
-    }
+    this.#cullSurplus(live);
     const missing = this.#target - live.length;
     if (missing <= 0) return;
     const wait = this.#backoff.delayMs(Date.now());
@@ -175,8 +221,23 @@ export class Arbiter {
     for (let i = 0; i < missing; i++) this.#spawnWorker();
   }
 
+  /**
+   * More workers than wanted (TTOU, a reload): stops the oldest first, as Gunicorn does, but only
+   * while enough booted workers remain to serve — a reload's new workers take over before the old
+   * ones go.
+   */
+  #cullSurplus(live: WorkerHandle[]): void {
+    const booted = live.filter((w) => w.isBooted());
+    let cull = Math.min(live.length - this.#target, booted.length - this.#target);
+    for (const w of booted) {
+      if (cull-- <= 0) break;
+      this.#retire(w, w.generation < this.#generation ? 'reloaded' : 'more workers than wanted');
+      live.splice(live.indexOf(w), 1);
+    }
+  }
+
   #spawnWorker(): void {
-    const worker = new WorkerHandle(this.#nextId++, this.#config, this.#listeners, this.#peerDir, {
+    const worker = new WorkerHandle(this.#nextId++, this.#generation, this.#config, this.#listeners, this.#peerDir, {
       onMessage: (w, msg) => this.#onMessage(w, msg),
       onStuckReport: () => this.#signals.wake(),
       onExit: (w, code, signal) => {
@@ -203,6 +264,11 @@ export class Arbiter {
     if (!this.#ready && this.#state === 'running' && [...this.#workers.values()].filter((w) => w.isBooted()).length >= this.#target) {
       this.#ready = true;
       this.#log.info(`Ready: ${this.#target} worker(s) serving ${msg.app} (started in ${Date.now() - this.#startedAt} ms)`);
+    }
+    const fresh = [...this.#workers.values()].filter((w) => w.generation === this.#generation && w.isBooted() && w.state !== 'stopping');
+    if (!this.#reloadSettled && fresh.length >= this.#target) {
+      this.#reloadSettled = true;
+      this.#log.info(`Reloaded: ${fresh.length} new worker(s) serving ${msg.app}`);
     }
   }
 
@@ -241,13 +307,18 @@ export class Arbiter {
     this.#workers.delete(worker.pid);
     const expected = worker.state === 'stopping';
     const how = signal ? `was sent ${signal}` : `exited with code ${code}`;
-    if (!worker.isBooted() && (code === ExitCode.WORKER_BOOT_ERROR || code === ExitCode.APP_LOAD_ERROR)) {
+    const bootFailure = !worker.isBooted() && (code === ExitCode.WORKER_BOOT_ERROR || code === ExitCode.APP_LOAD_ERROR);
+    // A worker of an abandoned reload is only logged.
+    if (bootFailure && (this.#abandoned.has(worker.generation) || (!expected && this.#reloadFailed(worker)))) {
+      this.#log.error(`Worker (pid:${worker.pid}) ${how}`);
+    } else if (bootFailure) {
       const reason = code === ExitCode.APP_LOAD_ERROR ? 'App failed to load.' : 'Worker failed to boot.';
       this.#log.error(`Worker (pid:${worker.pid}) ${how}`);
       this.#stop(true, `Shutting down: ${reason}`, code);
     } else if (worker.stopReason) {
       // A worker killed for being stuck counts as a crash: one stuck at every boot must not respawn in a hot loop.
-      const delay = this.#state === 'running' ? this.#backoff.recordCrash(Date.now(), worker.bootedAt) : 0;
+      const stuck = worker.timedOutAt > 0;
+      const delay = stuck && this.#state === 'running' ? this.#backoff.recordCrash(Date.now(), worker.bootedAt) : 0;
       const respawn = delay > 0 ? `; respawning in ${(delay / 1000).toFixed(1)} s (it keeps crashing)` : '';
       this.#log.error(`Worker (pid:${worker.pid}) ${how} ${worker.stopReason}${respawn}`);
     } else if (expected) {
@@ -258,6 +329,25 @@ export class Arbiter {
       const respawn = delay > 0 ? `; respawning in ${(delay / 1000).toFixed(1)} s (it keeps crashing)` : '';
       this.#log.error(`Worker (pid:${worker.pid}) ${how}!${hint}${respawn}`);
     }
+  }
+
+  /**
+   * A reload's new worker failed to boot while older workers still serve: the reload is abandoned
+   * (its other new workers are stopped) and the old workers carry on. False when no reload is the cause.
+   */
+  #reloadFailed(worker: WorkerHandle): boolean {
+    if (this.#state !== 'running' || worker.generation === 0) return false;
+    const serving = [...this.#workers.values()].filter((w) => w.isBooted() && w.state !== 'stopping' && w.generation < worker.generation);
+    if (serving.length === 0) return false;
+    for (const w of this.#workers.values()) {
+      if (w.generation === worker.generation && !w.isBooted() && w.state !== 'stopping') w.stop('SIGTERM', Date.now() + QUICK_STOP_GRACE_MS, 'after the reload failed');
+    }
+    this.#reloadSettled = true;
+    this.#abandoned.add(worker.generation);
+    // Workers spawned from now on (replacing crashed ones) belong with the ones serving.
+    this.#generation = Math.max(...serving.map((w) => w.generation));
+    this.#log.error(`Reload failed: a new worker could not boot; the ${serving.length} running worker(s) keep serving the code they loaded`);
+    return true;
   }
 
   #closeListeners(): void {

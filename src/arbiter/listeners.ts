@@ -39,7 +39,14 @@ export interface Listener {
 export async function bindAll(addresses: readonly string[], log: Logger): Promise<Listener[]> {
   const bound: Listener[] = [];
   try {
-    for (const raw of addresses) bound.push(await bindOne(parseBindAddress(raw), log));
+    for (const raw of addresses) {
+      const listener = await bindOne(parseBindAddress(raw), log);
+      // Port 0 binds get distinct real ports, so equal URLs are the same address given twice.
+      const same = bound.some((b) => b.url === listener.url);
+      bound.push(listener);
+      if (same) throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${listener.url}: given twice (--bind)`);
+    }
+    probeTogether(bound);
   } catch (err) {
     closeAll(bound);
     throw err;
@@ -48,7 +55,8 @@ export async function bindAll(addresses: readonly string[], log: Logger): Promis
 }
 
 async function bindOne(address: BindAddress, log: Logger): Promise<Listener> {
-  if (address.kind === 'fd') return { address, url: formatAddress(address), handle: check(createServerHandle(null, -1, -1, address.fd), address) };
+  // With an fd, node:net wants no address and no port (0), whatever the socket is.
+  if (address.kind === 'fd') return { address, url: formatAddress(address), handle: check(createServerHandle(null, 0, -1, address.fd), address) };
   if (address.kind === 'unix') {
     const full = path.resolve(address.path);
     await removeStaleSocket(full, address, log);
@@ -87,6 +95,27 @@ function probeListen(host: string, port: number, family: number, address: BindAd
   const err = probe.listen(1);
   probe.close();
   if (err) check(err, address);
+}
+
+/**
+ * Each address was proved free on its own (probeListen), but two of them can still overlap — e.g.
+ * `[::]:8000`, which also takes IPv4, and `0.0.0.0:8000` — and then only the workers' listen()
+ * would fail. So listen on all of them at once, with throwaway sockets closed in the same tick.
+ */
+function probeTogether(bound: readonly Listener[]): void {
+  const probes: ServerHandle[] = [];
+  try {
+    for (const l of bound) {
+      if (l.address.kind !== 'tcp') continue;
+      const probe = check(createServerHandle(l.address.host, l.address.port, net.isIP(l.address.host)), l.address);
+      probes.push(probe);
+      if (probe.listen(1) !== 0) {
+        throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${l.url}: it overlaps another --bind address (an IPv6 wildcard such as [::]:${l.address.port} also takes IPv4 connections on that port)`);
+      }
+    }
+  } finally {
+    for (const p of probes) p.close();
+  }
 }
 
 function check(result: ServerHandle | number, address: BindAddress): ServerHandle {

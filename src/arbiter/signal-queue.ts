@@ -1,6 +1,7 @@
 // Queues the master's signals and wakes the arbiter loop on a signal, an event or a tick. Master only.
 
-export const MASTER_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1'] as const;
+// SIGUSR2 is caught only to say it is not supported: its default action would kill the master.
+export const MASTER_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGUSR1', 'SIGUSR2'] as const;
 export type MasterSignal = (typeof MASTER_SIGNALS)[number];
 
 export class SignalQueue {

@@ -36,9 +36,16 @@ export class WorkerHandle {
   open = 0;
   /** The balance limit last sent to the worker (null: none). */
   balanceLimit: number | null = null;
+  /** When the master SIGKILLs this worker if it is still running (a stop's deadline); Infinity: never. */
+  killAt = Infinity;
+  /** Why, said in the log when the SIGKILL at `killAt` is sent. */
+  killAtReason = '';
+  /** The reload (SIGHUP) that spawned it; 0 for the workers spawned at start. */
+  readonly generation: number;
 
-  constructor(id: number, config: Config, listeners: readonly Listener[], peerDir: string | null, events: WorkerEvents) {
+  constructor(id: number, generation: number, config: Config, listeners: readonly Listener[], peerDir: string | null, events: WorkerEvents) {
     this.id = id;
+    this.generation = generation;
     this.child = fork(WORKER_MAIN, [], {
       // fd 4: the worker's watchdog thread says here that it has logged why the worker is stuck
       // (a worker thread cannot use the IPC channel, and the main thread is the stuck one).
@@ -90,6 +97,24 @@ export class WorkerHandle {
 
   #send(msg: MasterMessage): void {
     if (this.child.connected) this.child.send(msg, () => undefined);
+  }
+
+  /** Tells the master's view of the worker's logs to reopen (SIGUSR1: after log rotation). */
+  reopenLogs(): void {
+    this.#send({ type: 'corral:reopen-logs' });
+  }
+
+  /**
+   * Asks the worker to stop with `signal` and to be gone by `deadline` (ms since the epoch), when
+   * the master SIGKILLs it for `reason`. An earlier deadline already set is kept.
+   */
+  stop(signal: NodeJS.Signals, deadline: number, reason: string): void {
+    this.state = 'stopping';
+    if (deadline < this.killAt) {
+      this.killAt = deadline;
+      this.killAtReason = reason;
+    }
+    this.kill(signal);
   }
 
   isBooted(): boolean {

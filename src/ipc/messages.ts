@@ -18,7 +18,9 @@ export type MasterMessage =
   | { type: 'corral:peers'; pids: number[] }
   | { type: 'corral:listener'; listener: ListenerInfo }
   /** The most connections the worker should hold for balance (it sheds the surplus), or null for no such limit. */
-  | { type: 'corral:balance'; limit: number | null };
+  | { type: 'corral:balance'; limit: number | null }
+  /** SIGUSR1 reached the master: reopen the log file (it was rotated). */
+  | { type: 'corral:reopen-logs' };
 
 /** Worker -> master. */
 export type WorkerMessage =

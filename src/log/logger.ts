@@ -18,6 +18,9 @@ export interface LoggerOptions {
   /**
    * Write standard error with a direct system call instead of process.stderr. A worker thread needs
    * this: its process.stderr goes through the main thread, which may be the one that is stuck.
+   * A direct logger also follows log rotation by itself (as Python's WatchedFileHandler does): before
+   * each line it checks that its file is still the one at the path, and reopens it if not, since
+   * the SIGUSR1 that tells a process to reopen its logs reaches only its main thread.
    */
   direct?: boolean;
 }
@@ -39,7 +42,12 @@ export class Logger {
     this.reopen();
   }
 
-  /** Reopens the log file (after log rotation moved it away). */
+  /** The file it writes to, '-' for standard error. */
+  get file(): string {
+    return this.#file;
+  }
+
+  /** Reopens the log file (after log rotation moved it away). Throws if it cannot, keeping the old one. */
   reopen(): void {
     if (this.#file === '-') {
       if (this.#direct) this.#fd = 2;
@@ -50,6 +58,18 @@ export class Logger {
     if (old !== null && old !== 2) fs.closeSync(old);
   }
 
+  /** Reopens the file if the path now names another file (rotated) or none; on failure keeps writing where it was. */
+  #followRotation(fd: number): void {
+    try {
+      const atPath = fs.statSync(this.#file, { throwIfNoEntry: false });
+      const open = fs.fstatSync(fd);
+      if (atPath && atPath.ino === open.ino && atPath.dev === open.dev) return;
+      this.reopen();
+    } catch {
+      // the directory is gone or unwritable: the old file still takes the line
+    }
+  }
+
   isEnabled(level: LogLevel): boolean {
     return LOG_LEVELS.indexOf(level) >= this.#min;
   }
@@ -57,6 +77,7 @@ export class Logger {
   log(level: LogLevel, message: string): void {
     if (!this.isEnabled(level)) return;
     const line = `[${timestamp(new Date())}] [${process.pid}] [${LABEL[level]}] ${message}\n`;
+    if (this.#direct && this.#fd !== null && this.#fd !== 2) this.#followRotation(this.#fd);
     if (this.#fd === null) process.stderr.write(line);
     else fs.writeSync(this.#fd, line);
   }

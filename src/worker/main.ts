@@ -54,6 +54,13 @@ class WorkerMain {
       const index = msg.listener.index;
       if (this.#server) this.#server.addListener(index, handle as ListenHandle);
       else this.#handles.push([index, handle as ListenHandle]);
+    } else if (msg.type === 'corral:reopen-logs') {
+      // The worker's threads (watchdog, app threads) follow rotation by themselves (see Logger).
+      try {
+        this.#log?.reopen();
+      } catch (err) {
+        this.#log?.error(`Cannot reopen --error-logfile: ${(err as Error).message}; still writing to the file open before`);
+      }
     } else if (msg.type === 'corral:balance') {
       this.#server?.setBalanceLimit(msg.limit);
     } else if (msg.type === 'corral:peers') {
@@ -91,6 +98,10 @@ class WorkerMain {
       log.error(`Worker failed to boot:\n${describeError(err)}`);
       process.exit(ExitCode.WORKER_BOOT_ERROR);
     }
+    // node:net reports a failed listen() on the next tick: let it, so that a worker that cannot
+    // listen fails its boot (the master halts) instead of crashing after it said it serves.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.#state !== 'booting') return;
     this.#state = 'serving';
     if (this.#peers) this.#app.setPeers?.(this.#peers);
     const server = this.#server;

@@ -43,6 +43,9 @@ setInterval(() => {
     reached = 'none';
     return;
   }
+  // The master is gone (even SIGKILLed) and the main thread, blocked, cannot notice: a worker must
+  // never outlive its master holding the listening sockets. A healthy main thread exits by itself.
+  if (process.ppid !== data.masterPid) process.kill(process.pid, 'SIGKILL');
   if (busy) return;
   if (data.errorAfterMs > 0 && blockedMs >= data.errorAfterMs && reached !== 'error') report('error', blockedMs);
   else if (data.warnAfterMs > 0 && blockedMs >= data.warnAfterMs && reached === 'none') report('warning', blockedMs);

@@ -17,6 +17,8 @@ export interface WatchdogData {
   errorAfterMs: number;
   timeout: number;
   log: LoggerOptions;
+  /** The master's pid: if the worker's parent changes while its event loop is blocked, the master died. */
+  masterPid: number;
 }
 
 const INFLIGHT_KEY = 'corral.inflight';
@@ -55,7 +57,9 @@ export class Watchdog {
     }, beatMs);
     this.#timer.unref();
     (globalThis as Record<symbol, unknown>)[Symbol.for(INFLIGHT_KEY)] = () => JSON.stringify(opts.inflight());
-    const data: WatchdogData = { beat: beat.buffer as SharedArrayBuffer, beatMs, warnAfterMs, errorAfterMs, timeout: opts.timeout, log: opts.log };
+    const data: WatchdogData = {
+      beat: beat.buffer as SharedArrayBuffer, beatMs, warnAfterMs, errorAfterMs, timeout: opts.timeout, log: opts.log, masterPid: process.ppid,
+    };
     this.#thread = new Worker(new URL('./watchdog-thread.js', import.meta.url), { workerData: data, stdout: false, stderr: false });
     this.#thread.unref();
     this.#thread.on('error', () => undefined);

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { runCorral, startCorral, type Corral } from '../helpers/corral.ts';
+import { Corral, runCorral, startCorral } from '../helpers/corral.ts';
 import { ROUTES_APP, portOf } from './support.ts';
 
 describe('an address in use', { concurrency: true }, () => {
@@ -36,4 +36,52 @@ describe('an address in use', { concurrency: true }, () => {
       server.close();
     }
   });
+
+  test('the same address given twice is an error naming it', async () => {
+    const port = await freePort();
+    const result = await runCorral([ROUTES_APP, '-b', `127.0.0.1:${port}`, '-b', `127.0.0.1:${port}`], { timeoutMs: 5000 });
+    assert.equal(result.code, 1, result.output);
+    assert.match(result.output, new RegExp(`cannot bind http://127\\.0\\.0\\.1:${port}: given twice`));
+    assert.doesNotMatch(result.output, /Booting worker/);
+  });
+
+  test('overlapping addresses ([::] also takes IPv4) are an error naming the second, not a crash loop', async () => {
+    const port = await freePort();
+    const result = await runCorral([ROUTES_APP, '-b', `[::]:${port}`, '-b', `0.0.0.0:${port}`], { timeoutMs: 5000 });
+    assert.equal(result.code, 1, result.output);
+    assert.match(result.output, new RegExp(`cannot bind http://0\\.0\\.0\\.0:${port}: it overlaps another --bind address`));
+    assert.doesNotMatch(result.output, /Booting worker/);
+  });
 });
+
+test('-b fd://N serves on a listening socket inherited from the parent (as systemd passes them)', async () => {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+  let corral: Corral | undefined;
+  try {
+    corral = new Corral([ROUTES_APP, '-b', 'fd://3'], { extraFds: [fd] });
+    // The socket is corral's now: this process stops accepting on its own copy.
+    server.close();
+    await corral.waitFor(/\[INFO\] Ready: /, 20_000);
+    assert.match(corral.output, /Listening at: fd:\/\/3/);
+    const reply = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(reply.status, 200);
+    assert.ok(corral.workerPids.includes(Number(await reply.text())), 'a corral worker answered');
+  } finally {
+    server.close();
+    await corral?.stop();
+  }
+});
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}

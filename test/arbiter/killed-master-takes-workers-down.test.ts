@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { startCorral, type Corral } from '../helpers/corral.ts';
-import { ROUTES_APP, isAlive, portOf, waitUntil } from './support.ts';
+import { ROUTES_APP, get, isAlive, portOf, waitUntil } from './support.ts';
 import { THREAD_APP } from '../thread/support.ts';
 
 /** Null if a plain server could listen on the port (it is closed again at once), else the error. */
@@ -34,6 +34,22 @@ test('SIGKILL on the master: every worker is gone within 2 s and the port is fre
     // The kernel releases a dead process's sockets a moment after it exits: poll, with a deadline.
     let last: Error | null = null;
     await waitUntil(async () => (last = await tryListen(port)) === null, 2000, () => `port ${port} is free again (${last?.message})`);
+  } finally {
+    await corral?.stop();
+  }
+});
+
+test('SIGKILL on the master: a worker whose event loop is blocked is gone within 2 s too', async () => {
+  let corral: Corral | undefined;
+  try {
+    corral = await startCorral([ROUTES_APP, '-w', '1']);
+    const [worker] = corral.workerPids;
+    // The worker cannot notice its master's death itself (its loop is stuck): its watchdog thread does.
+    void get(corral.url, '/block', { timeoutMs: 10_000 }).catch(() => undefined);
+    await corral.waitFor(/\[fixture\] \d+ blocking the event loop/, 5000);
+    corral.signal('SIGKILL');
+    await corral.waitExit(2000);
+    await waitUntil(() => !isAlive(worker!), 2000, `the blocked worker ${worker} exits with its master`);
   } finally {
     await corral?.stop();
   }

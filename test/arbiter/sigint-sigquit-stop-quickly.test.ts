@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCorral, type Corral } from '../helpers/corral.ts';
-import { ROUTES_APP, RawConnection, isAlive, portOf, waitUntil, within } from './support.ts';
+import { ROUTES_APP, RawConnection, get, isAlive, portOf, waitUntil, within } from './support.ts';
 
 /** Starts corral with a 10 s request in flight on the returned connection. */
 async function withSlowRequest(args: string[]): Promise<{ corral: Corral; slow: RawConnection }> {
@@ -36,6 +36,41 @@ describe('quick stop', { concurrency: true }, () => {
       }
     });
   }
+
+  test('SIGINT with a worker whose event loop is blocked: the master kills it instead of waiting --graceful-timeout', async () => {
+    let corral: Corral | undefined;
+    try {
+      corral = await startCorral([ROUTES_APP, '-w', '1', '--graceful-timeout', '30']);
+      const [worker] = corral.workerPids;
+      void get(corral.url, '/block', { timeoutMs: 10_000 }).catch(() => undefined);
+      await corral.waitFor(/\[fixture\] \d+ blocking the event loop/, 5000);
+      corral.signal('SIGINT');
+      const { code } = await corral.waitExit(5000);
+      assert.equal(code, 0, corral.output);
+      assert.match(corral.output, new RegExp(`Worker \\(pid:${worker}\\) was sent SIGKILL 1 s after a quick stop`));
+    } finally {
+      await corral?.stop();
+    }
+  });
+
+  test('SIGINT during a graceful stop never extends its deadline', async () => {
+    let corral: Corral | undefined;
+    try {
+      // The graceful deadline (1 s after TERM) comes before the quick one (1 s after the later INT).
+      corral = await startCorral([ROUTES_APP, '-w', '1', '--graceful-timeout', '1']);
+      void get(corral.url, '/block', { timeoutMs: 10_000 }).catch(() => undefined);
+      await corral.waitFor(/\[fixture\] \d+ blocking the event loop/, 5000);
+      corral.signal('SIGTERM');
+      await corral.waitFor(/Handling signal: term/, 5000);
+      corral.signal('SIGINT');
+      const { code } = await corral.waitExit(5000);
+      assert.equal(code, 0, corral.output);
+      assert.match(corral.output, /was sent SIGKILL after --graceful-timeout 1 s/);
+      assert.doesNotMatch(corral.output, /after a quick stop/);
+    } finally {
+      await corral?.stop();
+    }
+  });
 
   test('SIGINT during a graceful stop turns it into a quick stop', async () => {
     let corral: Corral | undefined;

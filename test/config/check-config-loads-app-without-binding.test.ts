@@ -3,6 +3,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
+import { startCorral } from '../helpers/corral.ts';
 import { APP, CONFIG_FIXTURES, run, tempDir } from './config-helpers.ts';
 
 describe('--check-config', { concurrency: 4 }, () => {
@@ -65,4 +66,29 @@ describe('--check-config', { concurrency: 4 }, () => {
     assert.equal(code, 1, output);
     assert.match(output, /chdir.*\/nonexistent\/corral-dir.*an existing directory/);
   });
+
+  test('with an app that keeps timers running still exits (0, or 1 when it serves nothing)', async () => {
+    const dir = tempDir({
+      'timer.mjs': 'setInterval(() => {}, 1000);\nexport default (req, res) => res.end();\n',
+      'timer-bad.mjs': 'setInterval(() => {}, 1000);\nexport const answer = 42;\n',
+    });
+    const good = await check([path.join(dir, 'timer.mjs')]);
+    assert.equal(good.code, 0, good.output);
+    assert.match(good.output, /Configuration OK/);
+    const bad = await check([path.join(dir, 'timer-bad.mjs')]);
+    assert.equal(bad.code, 1, bad.output);
+    assert.match(bad.output, /answer/, 'the error lists what the module exports');
+  });
+});
+
+test('--preload with an app that keeps timers running: the master still exits after SIGTERM', async () => {
+  const dir = tempDir({ 'timer.mjs': 'setInterval(() => {}, 1000);\nexport default (req, res) => res.end();\n' });
+  const corral = await startCorral([path.join(dir, 'timer.mjs'), '--preload']);
+  try {
+    corral.signal('SIGTERM');
+    const { code } = await corral.waitExit(10_000);
+    assert.equal(code, 0, corral.output);
+  } finally {
+    await corral.stop();
+  }
 });

@@ -19,6 +19,8 @@ export interface StartOptions {
   autoBind?: boolean;
   /** Node executable; defaults to the one running the tests. */
   node?: string;
+  /** File descriptors the master inherits as fd 3, 4, ... (for `-b fd://N`). */
+  extraFds?: number[];
 }
 
 /** A running corral master, its output, and helpers to wait on it. */
@@ -32,7 +34,7 @@ export class Corral {
     this.proc = spawn(opts.node ?? process.execPath, [CLI, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, CORRAL_CMD_ARGS: '', WEB_CONCURRENCY: '', PORT: '', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', ...(opts.extraFds ?? [])],
       detached: true, // own process group, so cleanup can kill workers too
     });
     const onData = (chunk: Buffer) => {

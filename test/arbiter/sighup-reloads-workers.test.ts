@@ -1,0 +1,108 @@
+// SIGHUP reloads: new workers load the app's current code, the old ones finish their requests and
+// go, and no request is refused meanwhile; new code that cannot load leaves the old workers serving.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startCorral, type Corral } from '../helpers/corral.ts';
+import { get, isAlive, tempDir, waitUntil } from './support.ts';
+
+/** An app answering "<version> <pid>"; /sleep answers after 1.5 s. */
+function appSource(version: string): string {
+  return `export default (req, res) => {
+  const answer = () => res.end('${version} ' + process.pid);
+  if (req.url.startsWith('/sleep')) {
+    process.stderr.write('[fixture] sleeping\\n');
+    setTimeout(answer, 1500);
+  } else answer();
+};
+`;
+}
+
+test('SIGHUP: new workers serve the new code, in-flight requests finish, nothing is refused', async () => {
+  const tmp = tempDir();
+  const app = path.join(tmp.dir, 'app.mjs');
+  fs.writeFileSync(app, appSource('v1'));
+  let corral: Corral | undefined;
+  try {
+    corral = await startCorral([app, '-w', '2']);
+    const old = corral.workerPids;
+    const inflight = get(corral.url, '/sleep', { timeoutMs: 10_000 });
+    await corral.waitFor(/\[fixture\] sleeping/, 5000);
+
+    fs.writeFileSync(app, appSource('v2'));
+    const mark = corral.output.length;
+    corral.signal('SIGHUP');
+    // Requests sent all through the reload, one after another: every one is answered.
+    let reloading = true;
+    const answers: string[] = [];
+    const traffic = (async () => {
+      while (reloading) answers.push((await get(corral!.url, '/', { timeoutMs: 5000 })).body);
+    })();
+    try {
+      await corral.waitFor(/Hang up: Master/, 5000, mark);
+      await corral.waitFor(/Reloaded: 2 new worker\(s\) serving/, 20_000, mark);
+      const done = await inflight;
+      assert.equal(done.status, 200);
+      assert.match(done.body, /^v1 /, 'the request in flight finished on its old worker');
+      for (const pid of old) await corral.waitFor(new RegExp(`Worker exiting \\(pid: ${pid}\\)`), 10_000, mark);
+      await waitUntil(() => old.every((pid) => !isAlive(pid)), 3000, 'the old workers are gone');
+    } finally {
+      reloading = false;
+      await traffic;
+    }
+    assert.ok(answers.length > 0);
+    assert.ok(answers.every((a) => /^v[12] \d+$/.test(a)), `every request was answered: ${answers.filter((a) => !/^v[12] /.test(a))}`);
+    const after = await get(corral.url, '/');
+    assert.match(after.body, /^v2 /, 'the new code serves');
+    assert.ok(!old.includes(Number(after.body.split(' ')[1])));
+    assert.doesNotMatch(corral.output.slice(mark), /exited with code|was sent/);
+  } finally {
+    await corral?.stop();
+    tmp.cleanup();
+  }
+});
+
+test('SIGHUP with code that no longer loads: the reload is abandoned and the old workers keep serving', async () => {
+  const tmp = tempDir();
+  const app = path.join(tmp.dir, 'app.mjs');
+  fs.writeFileSync(app, appSource('v1'));
+  let corral: Corral | undefined;
+  try {
+    corral = await startCorral([app, '-w', '2']);
+    const old = corral.workerPids;
+    fs.writeFileSync(app, 'export default (req, res) => {\n  res.end(;\n};\n');
+    const mark = corral.output.length;
+    corral.signal('SIGHUP');
+    await corral.waitFor(/Reload failed: a new worker could not boot; the 2 running worker\(s\) keep serving/, 20_000, mark);
+    assert.match(corral.output.slice(mark), /app\.mjs:2/, 'the load error names the file and line');
+    const reply = await get(corral.url, '/');
+    assert.match(reply.body, /^v1 /);
+    assert.ok(old.includes(Number(reply.body.split(' ')[1])));
+    assert.ok(old.every(isAlive));
+    assert.equal(corral.proc.exitCode, null, 'the master runs on');
+
+    corral.signal('SIGTERM');
+    const { code } = await corral.waitExit(10_000);
+    assert.equal(code, 0, corral.output);
+  } finally {
+    await corral?.stop();
+    tmp.cleanup();
+  }
+});
+
+test('SIGUSR2 (re-exec) is not supported: the master says so and serves on', async () => {
+  let corral: Corral | undefined;
+  try {
+    const tmp = tempDir();
+    const app = path.join(tmp.dir, 'app.mjs');
+    fs.writeFileSync(app, appSource('v1'));
+    corral = await startCorral([app, '-w', '1']);
+    corral.signal('SIGUSR2');
+    await corral.waitFor(/\[WARNING\] Handling signal: usr2; re-executing the master is not supported/, 5000);
+    assert.equal((await get(corral.url, '/')).status, 200);
+    tmp.cleanup();
+  } finally {
+    await corral?.stop();
+  }
+});
