@@ -1,7 +1,7 @@
 // Serves a Fetch-style handler (Request in, Response out) on node:http. Runs in the worker process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CorralError } from '../errors.js';
-import { ClientLifetime, toRequest } from './fetch-request.js';
+import { ClientLifetime, releaseBody, toRequest } from './fetch-request.js';
 
 /** What a Fetch handler gets as its second argument: the Node objects behind the Request (as @hono/node-server does). */
 export interface FetchEnv {
@@ -30,10 +30,29 @@ export function createFetchListener(handler: FetchHandler): (req: IncomingMessag
     res.once('close', () => {
       if (!res.writableFinished) client.leave();
     });
+    res.once('finish', () => releaseBody(req));
     const response = await handler(toRequest(req, client), { incoming: req, outgoing: res });
     if (!isResponse(response)) throw notAResponse(response);
     await writeResponse(response, req, res, client);
   };
+}
+
+/**
+ * Headers about this one connection, not the response: passed on from a proxied Response they
+ * would contradict the server's own (`Connection: keep-alive` to a client that asked to close).
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/**
+ * Whether the Response came from fetch() with a body fetch already decompressed: fetch decodes
+ * gzip, deflate and br but keeps Content-Encoding and Content-Length, which would then describe
+ * bytes the client never gets. A Response the app made itself (url '') is sent as it says.
+ */
+function decodedByFetch(response: Response): boolean {
+  if (response.url === '' || response.body === null) return false;
+  const encoding = response.headers.get('content-encoding');
+  if (encoding === null) return false;
+  return encoding.split(',').every((c) => ['gzip', 'x-gzip', 'deflate', 'br'].includes(c.trim().toLowerCase()));
 }
 
 function isResponse(value: unknown): value is Response {
@@ -55,8 +74,12 @@ function notAResponse(value: unknown): CorralError {
 async function writeResponse(response: Response, req: IncomingMessage, res: ServerResponse, client: ClientLifetime): Promise<void> {
   res.statusCode = response.status;
   if (response.statusText !== '') res.statusMessage = response.statusText;
+  const decoded = decodedByFetch(response);
   for (const [name, value] of response.headers) {
-    if (name !== 'set-cookie') res.setHeader(name, value);
+    if (name === 'set-cookie' || HOP_BY_HOP.has(name)) continue;
+    // The body is no longer what these headers describe (see decodedByFetch).
+    if (decoded && (name === 'content-encoding' || name === 'content-length')) continue;
+    res.setHeader(name, value);
   }
   const cookies = typeof response.headers.getSetCookie === 'function' ? response.headers.getSetCookie() : [];
   if (cookies.length > 0) res.setHeader('set-cookie', cookies);

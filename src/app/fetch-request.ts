@@ -1,6 +1,5 @@
 // Builds the Fetch API Request a Fetch handler sees from a node:http request. Runs in the worker process.
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
 
 type RequestInitWithDuplex = RequestInit & { duplex?: 'half' };
 
@@ -82,7 +81,7 @@ export function toRequest(req: IncomingMessage, lifetime: ClientLifetime): Reque
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
   const init: RequestInitWithDuplex = { method, headers };
   if (method !== 'GET' && method !== 'HEAD' && hasBody(req)) {
-    init.body = Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    init.body = bodyStream(req);
     init.duplex = 'half';
   }
   try {
@@ -93,6 +92,74 @@ export function toRequest(req: IncomingMessage, lifetime: ClientLifetime): Reque
     if (req.headers.host === undefined) throw err;
     return new ServerRequest(requestUrl(req, undefined), init, lifetime);
   }
+}
+
+/** Lets go of request bodies still being read: see releaseBody. */
+const releasers = new WeakMap<IncomingMessage, () => void>();
+
+/**
+ * The request body as a web stream that reads `req` only when the app pulls. Unlike
+ * Readable.toWeb, which starts reading at once, it leaves a body the app never reads untouched, so
+ * Node discards it after the response and the keep-alive connection serves its next request.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let detach = (): void => undefined;
+  let fail = (_err: Error): void => undefined;
+  releasers.set(req, () => {
+    fail(new Error('The response was sent before the request body was read'));
+    if (!req.readableEnded) req.resume(); // nothing listens for data: Node discards the rest
+  });
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        return new Promise<void>((resolve) => {
+          const settle = (act: () => void): void => {
+            detach();
+            act();
+            resolve();
+          };
+          const onReadable = (): void => {
+            const chunk = req.read() as Buffer | null;
+            if (chunk !== null) settle(() => controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+          };
+          const onEnd = (): void => settle(() => controller.close());
+          const onError = (err: Error): void => settle(() => controller.error(err));
+          const onClose = (): void => {
+            if (!req.readableEnded) onError(new Error('The client went away before the request body ended'));
+          };
+          detach = () => {
+            req.off('readable', onReadable);
+            req.off('end', onEnd);
+            req.off('error', onError);
+            req.off('close', onClose);
+            detach = () => undefined;
+            fail = () => undefined;
+          };
+          fail = onError;
+          if (req.readableEnded) return settle(() => controller.close());
+          if (req.destroyed) return onClose();
+          req.on('readable', onReadable);
+          req.on('end', onEnd);
+          req.on('error', onError);
+          req.on('close', onClose);
+          onReadable();
+        });
+      },
+      cancel() {
+        detach();
+        req.resume();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * The response is finished: a body the app did not read to the end is discarded (a read still
+ * waiting fails), so the connection can carry the next request.
+ */
+export function releaseBody(req: IncomingMessage): void {
+  releasers.get(req)?.();
 }
 
 function hasBody(req: IncomingMessage): boolean {

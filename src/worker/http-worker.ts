@@ -93,7 +93,8 @@ export class HttpWorker implements WorkerServer {
     this.#opts = opts;
     this.#policy = policy;
     const { keepAlive } = opts.config;
-    this.#server = http.createServer({ keepAliveTimeout: keepAlive * 1000 });
+    // Node reads a keepAliveTimeout of 0 as "no idle timeout"; --keep-alive 0 means close at once.
+    this.#server = http.createServer({ keepAliveTimeout: keepAlive > 0 ? keepAlive * 1000 : 1 });
     const guarded = guardListener(opts.listener, opts.log);
     const listener = policy.wrap ? policy.wrap(guarded) : guarded;
     const closeAfter = keepAlive <= 0;
@@ -105,6 +106,13 @@ export class HttpWorker implements WorkerServer {
       listener(req, res);
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
+    // An Expect other than 100-continue: Node's own 417 would keep the connection open, which pins a
+    // sync worker and ignores --keep-alive 0 and a graceful stop. Same answer, same close rules.
+    this.#server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (closeAfter || this.#draining || policy.maxConnections === 1) res.shouldKeepAlive = false;
+      this.#connections.set(req.socket, Date.now());
+      res.writeHead(417).end();
+    });
     // The http.Server never listens itself (the acceptors do), but Node starts tracking its
     // connections on 'listening': without it, closeIdleConnections() and the headers/request
     // timeouts that stop slow clients (slowloris) do nothing.
@@ -260,7 +268,9 @@ export class HttpWorker implements WorkerServer {
   /** Malformed requests get their 4xx; the worker logs and carries on. */
   #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
     this.#opts.log.debug(`Bad request from ${socket.remoteAddress ?? 'client'}: ${err.code ?? err.message}`);
-    if (!socket.writable || (err as { bytesParsed?: number }).bytesParsed === undefined) {
+    // A response in progress on the connection: a 400 written now would land inside its body.
+    const responding = (socket as { _httpMessage?: unknown })._httpMessage != null;
+    if (!socket.writable || responding || (err as { bytesParsed?: number }).bytesParsed === undefined) {
       socket.destroy();
       return;
     }
