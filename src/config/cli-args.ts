@@ -1,7 +1,7 @@
 // Parses command-line arguments (and CORRAL_CMD_ARGS) against the settings registry. Runs in the master.
 import { CorralError } from '../errors.js';
 import { SETTINGS, SETTINGS_BY_FLAG } from './registry.js';
-import { nearest } from './values.js';
+import { nearest, parseBool } from './values.js';
 import type { Setting } from './types.js';
 
 export interface ParsedArgs {
@@ -77,11 +77,17 @@ function parseFlag(out: ParsedArgs, argv: readonly string[], i: number, where: s
   const { setting, negated } = found;
   let value: unknown;
   if (setting.kind === 'boolean') {
-    value = inline === undefined ? !negated : negated ? !truthy(inline) : inline;
+    // A value after --no-X is negated once it is known to be a boolean; the setting's parser
+    // judges the rest (and says what is allowed).
+    value = inline === undefined ? !negated : negated ? negate(inline) : inline;
   } else {
     if (inline === undefined) {
       if (i + 1 >= argv.length) throw usage(`option ${flag} needs a value (${setting.metavar ?? 'VALUE'}) in ${where}`);
       inline = argv[++i]!;
+      // `-n --preload` is a missing name more likely than a name that starts with dashes.
+      if (inline.startsWith('-') && lookup(inline.split('=')[0]!) !== undefined) {
+        throw usage(`option ${flag} needs a value (${setting.metavar ?? 'VALUE'}) in ${where}, but the next argument is the option ${inline}; write ${flag}=${inline} if that is the value`);
+      }
     }
     value = inline;
   }
@@ -95,8 +101,13 @@ function parseFlag(out: ParsedArgs, argv: readonly string[], i: number, where: s
   return i;
 }
 
-function truthy(s: string): boolean {
-  return ['1', 'true', 'yes', 'on'].includes(s.trim().toLowerCase());
+/** The value for --no-X=VALUE: the opposite of VALUE as a boolean, or VALUE itself for the parser to reject. */
+function negate(inline: string): unknown {
+  try {
+    return !parseBool(inline);
+  } catch {
+    return inline;
+  }
 }
 
 /** Splits CORRAL_CMD_ARGS like a POSIX shell would: whitespace separates, quotes group, backslash escapes. */

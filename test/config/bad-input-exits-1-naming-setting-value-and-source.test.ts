@@ -39,6 +39,17 @@ describe('bad input', { concurrency: 4 }, () => {
     assert.match(output, /option --timeout needs a value \(SECONDS\) in command line/);
   });
 
+  test('a flag followed by another option instead of its value says so, not taking the option as the value', async () => {
+    const output = await fails([APP, '-n', '--preload']);
+    assert.match(output, /option -n needs a value \(STRING\) in command line, but the next argument is the option --preload; write -n=--preload if that is the value/);
+    noStack(output);
+  });
+
+  test('--no-X=VALUE with a value that is not a boolean is rejected', async () => {
+    const output = await fails([APP, '--no-rebalance=maybe']);
+    assert.match(output, /invalid value for --no-rebalance: "maybe" \(from command line\); expected true or false/);
+  });
+
   const BAD_VALUES: Array<{ title: string; args: string[]; env?: Record<string, string>; expect: RegExp[] }> = [
     {
       title: '-w abc',
