@@ -62,6 +62,12 @@ describe('bad input', { concurrency: 4 }, () => {
       expect: [/invalid value for --workers: "0" \(from command line\)/, /from 1 to 1024/],
     },
     {
+      title: 'WEB_CONCURRENCY=abc',
+      args: [],
+      env: { WEB_CONCURRENCY: 'abc' },
+      expect: [/invalid value for WEB_CONCURRENCY: "abc"; expected an integer from 1 to 1024/],
+    },
+    {
       title: '--timeout -1',
       args: ['--timeout', '-1'],
       expect: [/invalid value for --timeout: "-1" \(from command line\)/, /expected a number of seconds >= 0/],

@@ -1,7 +1,7 @@
 // Settings of the "Worker Processes" section. Declarations only; read by every process.
 import os from 'node:os';
 import { setting } from '../types.js';
-import { BadValue, parseBool, parseEnum, parseInt_, parseSeconds } from '../values.js';
+import { BadValue, invalid, parseBool, parseEnum, parseInt_, parseSeconds } from '../values.js';
 
 export const WORKER_CLASSES = ['async', 'sync', 'thread'] as const;
 export type WorkerClass = (typeof WORKER_CLASSES)[number];
@@ -24,8 +24,10 @@ export const workers = setting<number>({
   metavar: 'INT|auto',
   default: (env) => {
     const wc = env.WEB_CONCURRENCY;
-    if (wc && /^\d+$/.test(wc) && Number(wc) >= 1) return { value: Number(wc), detail: '$WEB_CONCURRENCY' };
-    return { value: 1 };
+    if (wc === undefined || wc.trim() === '') return { value: 1 };
+    // Given but not a count is an error naming it, not a silent fallback to 1.
+    if (!/^\d+$/.test(wc.trim()) || Number(wc) < 1 || Number(wc) > 1024) throw invalid('WEB_CONCURRENCY', wc, 'an integer from 1 to 1024');
+    return { value: Number(wc), detail: '$WEB_CONCURRENCY' };
   },
   defaultDoc: '`$WEB_CONCURRENCY`, or `1`',
   parse: (raw) => {
