@@ -26,6 +26,7 @@ const noop = (): void => undefined;
  */
 export function createFetchListener(handler: FetchHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async function fetchListener(req, res) {
+    if (FETCH_FORBIDDEN_METHODS.has(req.method ?? '')) return notImplemented(res);
     const client = new ClientLifetime();
     res.once('close', () => {
       if (!res.writableFinished) client.leave();
@@ -55,6 +56,15 @@ function decodedByFetch(response: Response): boolean {
   return encoding.split(',').every((c) => ['gzip', 'x-gzip', 'deflate', 'br'].includes(c.trim().toLowerCase()));
 }
 
+/** Methods the Fetch API cannot represent (`new Request` throws): a client's choice, not an app error. */
+const FETCH_FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
+function notImplemented(res: ServerResponse): void {
+  const body = 'Not Implemented: a Fetch handler cannot receive this method\n';
+  res.writeHead(501, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
 function isResponse(value: unknown): value is Response {
   if (value instanceof Response) return true;
   // A Response from another fetch implementation (undici's npm package, a polyfill).
@@ -64,9 +74,11 @@ function isResponse(value: unknown): value is Response {
 
 function notAResponse(value: unknown): CorralError {
   const got = value === null ? 'null' : typeof value === 'object' ? `an object (${Object.keys(value).slice(0, 5).join(', ')})` : typeof value;
+  // A factory named without its parentheses is served as if it were the handler.
+  const hint = typeof value === 'function' ? ' If the export is a factory that makes the app, name it with parentheses: app.ts:createApp().' : '';
   return new CorralError(
     'CORRAL_ERR_HANDLER',
-    `The Fetch handler returned ${got} instead of a Response. Return (or resolve to) a Response, e.g. new Response('ok') or Response.json(data).`,
+    `The Fetch handler returned ${got} instead of a Response. Return (or resolve to) a Response, e.g. new Response('ok') or Response.json(data).${hint}`,
     { status: 500 },
   );
 }

@@ -100,3 +100,16 @@ test('bytes that are not HTTP, arriving while a response streams, cut the connec
   assert.doesNotMatch(received.slice(20), /HTTP\/1\.1 400/);
   assert.ok(received.length < 50 * 1024 * 1024, 'the response was cut short');
 });
+
+test('TRACE, which a Fetch Request cannot carry, is answered 501 without an error in the log', async () => {
+  const mark = corral.output.length;
+  const agent = new http.Agent({ keepAlive: false });
+  try {
+    const reply = await send(agent, 'TRACE', '/inspect');
+    assert.equal(reply.status, 501);
+    assert.equal((await send(agent, 'GET', '/inspect')).status, 200, 'the worker serves on');
+    assert.doesNotMatch(corral.output.slice(mark), /\[ERROR\]/);
+  } finally {
+    agent.destroy();
+  }
+});
