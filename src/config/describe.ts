@@ -41,6 +41,10 @@ export function printConfigText(resolved: ResolvedConfig): string {
   const width = Math.max(...SETTINGS.map((s) => s.name.length));
   const rows = SETTINGS.map((s) => {
     const value = JSON.stringify((resolved.config as Record<string, unknown>)[s.name]);
+    // The file found in the working directory (no -c) is the one in effect, not "null".
+    if (s.name === 'config' && value === 'null' && resolved.configFile) {
+      return `${s.name.padEnd(width)} = ${JSON.stringify(resolved.configFile)}  # found in the working directory`;
+    }
     return `${s.name.padEnd(width)} = ${value}  # ${describeSource(resolved.sources[s.name]!)}`;
   });
   const file = resolved.configFile ? `# config file: ${resolved.configFile}` : '# config file: none';

@@ -23,6 +23,7 @@ describe('the config file', { concurrency: 4 }, () => {
     const printed = await printConfig([], { cwd });
     const file = path.join(cwd, 'corral.config.ts');
     assert.equal(printed.configFile, file);
+    assert.deepEqual(get(printed, 'config'), { value: file, source: 'found in the working directory' });
     assert.deepEqual(get(printed, 'workers'), { value: 3, source: `config file ${file}` });
     assert.deepEqual(get(printed, 'keepAlive').value, 12);
     assert.deepEqual(get(printed, 'timeout').value, 41);
