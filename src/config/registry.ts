@@ -39,6 +39,7 @@ export const SETTINGS: readonly Setting[] = [
   serverMechanics.preload,
   serverMechanics.chdir,
   serverMechanics.env,
+  serverMechanics.v8Flags,
   serverMechanics.pid,
   logging.logLevel,
   logging.errorLogfile,

@@ -1,5 +1,6 @@
 // Entry point of a worker process: receive config and sockets, load the app, serve until told to stop.
 import { rmdirSync, rmSync } from 'node:fs';
+import v8 from 'node:v8';
 import { loadApp, type LoadedApp } from '../app/load-app.js';
 import type { Config } from '../config/registry.js';
 import { CorralError, ExitCode } from '../errors.js';
@@ -43,6 +44,8 @@ class WorkerMain {
   #onMessage(msg: unknown, handle: unknown): void {
     if (!isCorralMessage<MasterMessage>(msg)) return;
     if (msg.type === 'corral:config') {
+      // Before the app or any app thread exists: V8's flags are per process (see --v8-flags).
+      if (msg.config.v8Flags.length > 0) v8.setFlagsFromString(msg.config.v8Flags.join(' '));
       this.#config = msg.config;
       this.#expected = msg.listenerCount;
       this.#peerDir = msg.peerDir;
