@@ -164,6 +164,14 @@ Object.assign(TARGETS, {
   'corral-no-watchdog': corralWith('corral -w 2 --timeout 0 --blocked-warning 0 (no watchdog thread)', 2,
     ['--timeout', '0', '--blocked-warning', '0']),
   'cluster-app-w2': clusterApp(2),
+  // corral's default --v8-flags on the bare cluster, and corral without it: what the flag does, apart.
+  'cluster-app-w2-v8flag': {
+    ...clusterApp(2),
+    describe: 'bare node:cluster, 2 workers, round-robin, run with corral\'s default V8 flag (--no-concurrent-array-buffer-sweeping)',
+    cmd: (port, app = HELLO) => [node, '--no-concurrent-array-buffer-sweeping', 'bench/peers/cluster-app.mjs', String(port), '2', app],
+  },
+  'corral-sync-w2-nov8flag': corralWith('corral -k sync -w 2 --v8-flags ""', 2, ['-k', 'sync', '--v8-flags', '']),
+  'corral-thread-w2t2-nov8flag': corralWith('corral -k thread -w 2 --threads 2 --v8-flags ""', 2, ['-k', 'thread', '--threads', '2', '--v8-flags', '']),
   'cluster-app-w4': clusterApp(4),
   'cluster-app-w2-none': clusterApp(2, 'none'),
 });
