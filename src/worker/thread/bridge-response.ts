@@ -11,6 +11,8 @@ export interface ResponseRelay {
   chunk(chunk: unknown, encoding: BufferEncoding | undefined): boolean;
   flushHeaders(): void;
   trailers(trailers: Array<[string, string]>): void;
+  /** An informational response (writeContinue, writeProcessing, writeEarlyHints), sent before anything else. */
+  info(status: 100 | 102 | 103, headers: Record<string, string | string[]>): void;
   /** Inside end(): what it does (headers, the last chunk) goes out with the end, in one message. */
   ending(inside: boolean): void;
   end(): void;
@@ -70,6 +72,9 @@ export function createResponse(req: IncomingMessage, socket: StubSocket, relay: 
   res.end = end as unknown as Relayed['end'];
   res.flushHeaders = flushHeaders;
   res.addTrailers = addTrailers;
+  res.writeContinue = writeContinue;
+  res.writeProcessing = writeProcessing;
+  res.writeEarlyHints = writeEarlyHints;
   res.assignSocket(socket as unknown as Socket);
   res.once('finish', closeAfterFinish);
   return res;
@@ -142,6 +147,24 @@ function mergeHeaders(res: ServerResponse, headers: Headers): void {
     const value = (headers as OutgoingHttpHeaders)[name];
     if (name && value !== undefined) res.setHeader(name, value);
   }
+}
+
+// The stub socket drops Node's own 1xx bytes: relay them, as the main thread's response must send them.
+function writeContinue(this: Relayed, cb?: () => void): void {
+  this[RELAY].info(100, {});
+  if (cb) process.nextTick(cb);
+}
+
+function writeProcessing(this: Relayed, cb?: () => void): void {
+  this[RELAY].info(102, {});
+  if (cb) process.nextTick(cb);
+}
+
+function writeEarlyHints(this: Relayed, hints: Record<string, string | string[]>, cb?: () => void): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(hints)) headers[name] = Array.isArray(value) ? value.map(String) : String(value);
+  this[RELAY].info(103, headers);
+  if (cb) process.nextTick(cb);
 }
 
 /**

@@ -92,6 +92,12 @@ export class Exchange implements ResponseRelay {
     this.#open().flush = true;
   }
 
+  info(status: 100 | 102 | 103, headers: Record<string, string | string[]>): void {
+    if (this.#state === 'closed') return;
+    this.flush(); // whatever the app did before goes first
+    this.#send({ t: Tag.INFO, id: this.id, status, headers });
+  }
+
   trailers(trailers: Array<[string, string]>): void {
     this.#open().trailers = trailers;
   }

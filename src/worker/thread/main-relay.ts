@@ -81,6 +81,12 @@ export class MainRelay implements Relay {
       case Tag.CLOSED:
         if (!this.res.writableEnded) this.res.destroy();
         return this.#finish();
+      case Tag.INFO:
+        if (this.res.headersSent || this.res.destroyed) return;
+        if (msg.status === 100) this.res.writeContinue();
+        else if (msg.status === 102) this.res.writeProcessing();
+        else this.res.writeEarlyHints(msg.headers);
+        return;
     }
   }
 

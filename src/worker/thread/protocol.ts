@@ -28,6 +28,7 @@ export const Tag = {
   PAUSE: 14,
   RESUME: 15,
   CLOSED: 16,
+  INFO: 17,
 } as const;
 
 /** A body chunk: a UTF-8 string as the app wrote it, or bytes the receiver owns (transferred). */
@@ -85,7 +86,9 @@ export type ToMain =
   | { t: typeof Tag.PAUSE; id: number }
   | { t: typeof Tag.RESUME; id: number }
   /** The app thread is done with a request whose response did not end (destroyed, or the client left). */
-  | { t: typeof Tag.CLOSED; id: number };
+  | { t: typeof Tag.CLOSED; id: number }
+  /** An informational (1xx) response before the final one: 100, 102 or 103 (with its hints). */
+  | { t: typeof Tag.INFO; id: number; status: 100 | 102 | 103; headers: Record<string, string | string[]> };
 
 /** An error as it crosses threads: structured clone drops a CorralError's class and code. */
 export interface SerializedError {
