@@ -33,6 +33,18 @@ export function loadError(spec: AppSpec, err: unknown): CorralError {
   );
 }
 
+/**
+ * Where a module (the app, a config file) failed to load, as "file:line[:column]" and what failed
+ * there ("SyntaxError: ..."), or undefined when no location can be found.
+ */
+export function describeLoadFailure(err: unknown, absPath: string, cwd: string): { at: string; what: string; isParseError: boolean } | undefined {
+  const error = err instanceof Error ? err : new Error(String(err));
+  const where = esbuildLocation(error) ?? stackLocation(error, absPath) ?? checkSyntax(error, absPath);
+  if (where === undefined) return undefined;
+  const name = where.isParseError ? 'SyntaxError' : error.name;
+  return { at: formatLocation(where, cwd), what: `${name}: ${where.detail ?? error.message}`, isParseError: where.isParseError };
+}
+
 /** The CORRAL_ERR_APP_FACTORY error for a factory (`path:createApp()`) that threw or rejected. */
 export function factoryError(spec: AppSpec, err: unknown): CorralError {
   const error = err instanceof Error ? err : new Error(String(err));

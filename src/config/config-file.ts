@@ -34,8 +34,12 @@ export async function importConfigFile(file: string): Promise<Record<string, unk
       ? await importTypeScript(file)
       : ((await import(pathToFileURL(file).href)) as Record<string, unknown>);
   } catch (err) {
-    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    throw new CorralError('CORRAL_ERR_CONFIG_FILE', `could not load config file ${file}:\n${detail}`, { cause: err });
+    // Name the file and line (a syntax error in an ES module has none in its stack).
+    const { describeLoadFailure } = await import('../app/load-error.js');
+    const found = describeLoadFailure(err, path.resolve(file), process.cwd());
+    const detail = found !== undefined ? `${found.isParseError ? 'a syntax error' : 'an error'} at ${found.at}: ${found.what}`
+      : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    throw new CorralError('CORRAL_ERR_CONFIG_FILE', `could not load config file ${file}: ${detail}`, { cause: err });
   }
   mod = unwrapCommonJs(mod);
   let value = 'default' in mod ? mod.default : mod;

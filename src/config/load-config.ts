@@ -98,7 +98,13 @@ function applyConfigFile(
   const allowed = SETTINGS.filter((s) => !s.cliOnly).map((s) => s.name);
   for (const [key, raw] of Object.entries(file)) {
     const s = SETTINGS_BY_NAME.get(key);
-    if (!s || s.cliOnly) {
+    if (s?.cliOnly) {
+      throw new CorralError(
+        'CORRAL_ERR_CONFIG_UNKNOWN_KEY',
+        `"${key}" in config file ${path} is a command-line option only: use ${s.flags[0]} instead`,
+      );
+    }
+    if (!s) {
       const guess = nearest(key, allowed);
       throw new CorralError(
         'CORRAL_ERR_CONFIG_UNKNOWN_KEY',
