@@ -59,6 +59,9 @@ async function bindOne(address: BindAddress, log: Logger): Promise<Listener> {
   if (address.kind === 'fd') return { address, url: formatAddress(address), handle: check(createServerHandle(null, 0, -1, address.fd), address) };
   if (address.kind === 'unix') {
     const full = path.resolve(address.path);
+    if (!fs.statSync(path.dirname(full), { throwIfNoEntry: false })?.isDirectory()) {
+      throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${formatAddress(address)}: directory ${path.dirname(full)} does not exist`);
+    }
     await removeStaleSocket(full, address, log);
     const resolved: BindAddress = { kind: 'unix', path: full };
     return { address: resolved, url: formatAddress(resolved), handle: check(createServerHandle(full, -1, -1), address) };

@@ -73,6 +73,18 @@ describe('unix socket binds', { concurrency: true }, () => {
     }
   });
 
+  test('a socket in a directory that does not exist makes corral exit 1 naming the directory', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const missing = path.join(dir, 'no-such-dir');
+      const result = await runCorral([ROUTES_APP, '-b', `unix:${path.join(missing, 's.sock')}`], { timeoutMs: 8000 });
+      assert.equal(result.code, 1, result.output);
+      assert.ok(result.output.includes(`directory ${missing} does not exist`), result.output);
+    } finally {
+      cleanup();
+    }
+  });
+
   test('a TCP bind and a unix bind at once both serve', async () => {
     const { dir, cleanup } = tempDir();
     const sock = path.join(dir, 's.sock');
