@@ -19,13 +19,23 @@ function appSource(version: string): string {
 `;
 }
 
-test('SIGHUP: new workers serve the new code, in-flight requests finish, nothing is refused', async () => {
+/** Runs `body` with corral serving version v1 of the app from a temp file it may rewrite; cleans up after. */
+async function withApp(workers: number, body: (corral: Corral, app: string) => Promise<void>): Promise<void> {
   const tmp = tempDir();
   const app = path.join(tmp.dir, 'app.mjs');
   fs.writeFileSync(app, appSource('v1'));
   let corral: Corral | undefined;
   try {
-    corral = await startCorral([app, '-w', '2']);
+    corral = await startCorral([app, '-w', String(workers)]);
+    await body(corral, app);
+  } finally {
+    await corral?.stop();
+    tmp.cleanup();
+  }
+}
+
+test('SIGHUP: new workers serve the new code, in-flight requests finish, nothing is refused', () =>
+  withApp(2, async (corral, app) => {
     const old = corral.workerPids;
     const inflight = get(corral.url, '/sleep', { timeoutMs: 10_000 });
     await corral.waitFor(/\[fixture\] sleeping/, 5000);
@@ -37,7 +47,7 @@ test('SIGHUP: new workers serve the new code, in-flight requests finish, nothing
     let reloading = true;
     const answers: string[] = [];
     const traffic = (async () => {
-      while (reloading) answers.push((await get(corral!.url, '/', { timeoutMs: 5000 })).body);
+      while (reloading) answers.push((await get(corral.url, '/', { timeoutMs: 5000 })).body);
     })();
     try {
       await corral.waitFor(/Hang up: Master/, 5000, mark);
@@ -57,19 +67,10 @@ test('SIGHUP: new workers serve the new code, in-flight requests finish, nothing
     assert.match(after.body, /^v2 /, 'the new code serves');
     assert.ok(!old.includes(Number(after.body.split(' ')[1])));
     assert.doesNotMatch(corral.output.slice(mark), /exited with code|was sent/);
-  } finally {
-    await corral?.stop();
-    tmp.cleanup();
-  }
-});
+  }));
 
-test('SIGHUP with code that no longer loads: the reload is abandoned and the old workers keep serving', async () => {
-  const tmp = tempDir();
-  const app = path.join(tmp.dir, 'app.mjs');
-  fs.writeFileSync(app, appSource('v1'));
-  let corral: Corral | undefined;
-  try {
-    corral = await startCorral([app, '-w', '2']);
+test('SIGHUP with code that no longer loads: the reload is abandoned and the old workers keep serving', () =>
+  withApp(2, async (corral, app) => {
     const old = corral.workerPids;
     fs.writeFileSync(app, 'export default (req, res) => {\n  res.end(;\n};\n');
     const mark = corral.output.length;
@@ -85,24 +86,11 @@ test('SIGHUP with code that no longer loads: the reload is abandoned and the old
     corral.signal('SIGTERM');
     const { code } = await corral.waitExit(10_000);
     assert.equal(code, 0, corral.output);
-  } finally {
-    await corral?.stop();
-    tmp.cleanup();
-  }
-});
+  }));
 
-test('SIGUSR2 (re-exec) is not supported: the master says so and serves on', async () => {
-  let corral: Corral | undefined;
-  try {
-    const tmp = tempDir();
-    const app = path.join(tmp.dir, 'app.mjs');
-    fs.writeFileSync(app, appSource('v1'));
-    corral = await startCorral([app, '-w', '1']);
+test('SIGUSR2 (re-exec) is not supported: the master says so and serves on', () =>
+  withApp(1, async (corral) => {
     corral.signal('SIGUSR2');
     await corral.waitFor(/\[WARNING\] Handling signal: usr2; re-executing the master is not supported/, 5000);
     assert.equal((await get(corral.url, '/')).status, 200);
-    tmp.cleanup();
-  } finally {
-    await corral?.stop();
-  }
-});
+  }));
