@@ -35,6 +35,12 @@ export const TARGETS = {
     env: { SCHED: 'rr' },
     workers: WORKERS,
   },
+  'node-cluster-rr-v8flag': {
+    describe: 'node:cluster round-robin, run with corral\'s default V8 flag (--no-concurrent-array-buffer-sweeping)',
+    cmd: (port) => [node, '--no-concurrent-array-buffer-sweeping', 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
+    env: { SCHED: 'rr' },
+    workers: WORKERS,
+  },
   'node-cluster-even': {
     describe: 'node:cluster, master accepts and hands connection i to worker i mod N (SCHED=even)',
     cmd: (port) => [node, 'bench/peers/node-cluster.mjs', String(port), String(WORKERS)],
@@ -97,6 +103,14 @@ export const TARGETS = {
   corral: {
     describe: 'corral with its default distribution',
     cmd: (port) => [node, 'dist/cli.js', 'bench/apps/hello.mjs', '-w', String(WORKERS), '-b', `127.0.0.1:${port}`],
+    env: {},
+    workers: WORKERS,
+    requires: ['dist/cli.js'],
+    skipReason: 'dist/cli.js not found: run `npm run build` once the CLI exists',
+  },
+  'corral-nov8flag': {
+    describe: 'corral with V8\'s own defaults (--v8-flags "")',
+    cmd: (port) => [node, 'dist/cli.js', 'bench/apps/hello.mjs', '-w', String(WORKERS), '--v8-flags', '', '-b', `127.0.0.1:${port}`],
     env: {},
     workers: WORKERS,
     requires: ['dist/cli.js'],
