@@ -66,7 +66,7 @@ function deriveWorkerClass(values: Record<string, unknown>, sources: Record<stri
   if (threads <= 1) return;
   if (sources.workerClass!.kind === 'default') {
     values.workerClass = 'thread';
-    sources.workerClass = { kind: 'default', detail: `--threads ${threads}` };
+    sources.workerClass = { kind: 'default', detail: `threads = ${threads}` };
   } else if (values.workerClass !== 'thread') {
     notices.push(`--threads ${threads} is ignored by the ${String(values.workerClass)} worker class`);
   }
