@@ -128,6 +128,15 @@ function applyEnv(env: NodeJS.ProcessEnv, values: Record<string, unknown>, sourc
     values[s.name] = apply(s, value, name, `environment variable ${name}`);
     sources[s.name] = { kind: 'env', name };
   }
+  // A misspelt CORRAL_<NAME> would be ignored in silence: say so when it looks like a setting's.
+  // Names are compared without the prefix, so only a typo matches, not any CORRAL_ variable of the app's.
+  const known = SETTINGS.filter((s) => !s.cliOnly).map((s) => envName(s.name).slice('CORRAL_'.length));
+  for (const key of Object.keys(env)) {
+    const name = key.slice('CORRAL_'.length);
+    if (!key.startsWith('CORRAL_') || name === 'CMD_ARGS' || known.includes(name)) continue;
+    const guess = nearest(name, known);
+    if (guess) notices.push(`environment variable ${key} is not a corral setting and is ignored; did you mean CORRAL_${guess}?`);
+  }
 }
 
 function applyArgs(

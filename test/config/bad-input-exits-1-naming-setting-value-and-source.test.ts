@@ -50,6 +50,13 @@ describe('bad input', { concurrency: 4 }, () => {
     assert.match(output, /invalid value for --no-rebalance: "maybe" \(from command line\); expected true or false/);
   });
 
+  test('a misspelt CORRAL_<NAME> variable is reported with the nearest setting, and an unrelated CORRAL_ one is not', async () => {
+    const { code, output } = await run(['--check-config', APP], { cwd: tempDir(), env: { CORRAL_WOKERS: '3', CORRAL_APP_SECRET: 'x' } });
+    assert.equal(code, 0, output);
+    assert.match(output, /environment variable CORRAL_WOKERS is not a corral setting and is ignored; did you mean CORRAL_WORKERS\?/);
+    assert.doesNotMatch(output, /CORRAL_APP_SECRET/);
+  });
+
   const BAD_VALUES: Array<{ title: string; args: string[]; env?: Record<string, string>; expect: RegExp[] }> = [
     {
       title: '-w abc',

@@ -27,6 +27,7 @@ test('--v8-flags defaults to freeing Buffer memory on the allocating thread; "" 
   assert.deepEqual(get(await printConfig([APP]), 'v8Flags'), { value: ['--no-concurrent-array-buffer-sweeping'], source: 'default' });
   assert.deepEqual(get(await printConfig([APP, '--v8-flags', '']), 'v8Flags').value, []);
   assert.deepEqual(get(await printConfig([APP, '--v8-flags', '--a-flag --another=2']), 'v8Flags').value, ['--a-flag', '--another=2']);
+  assert.deepEqual(get(await printConfig([APP], { env: { CORRAL_V8_FLAGS: '--a-flag --another=2' } }), 'v8Flags').value, ['--a-flag', '--another=2']);
 });
 
 test('a --v8-flags value that is not a flag is refused naming the setting', async () => {

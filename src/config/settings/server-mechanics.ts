@@ -67,7 +67,9 @@ export const v8Flags = setting<string[]>({
   default: () => ({ value: [...DEFAULT_V8_FLAGS] }),
   defaultDoc: '`--no-concurrent-array-buffer-sweeping`',
   parse: (raw) => {
-    const items = typeof raw === 'string' ? raw.trim().split(/\s+/).filter((w) => w !== '') : raw;
+    // Space-separated, in one string or in each item of a list (CORRAL_V8_FLAGS is split on commas).
+    const words = (s: unknown): unknown[] => (typeof s === 'string' ? s.trim().split(/\s+/).filter((w) => w !== '') : [s]);
+    const items = Array.isArray(raw) ? raw.flatMap(words) : words(raw);
     return parseList(items, (item) => {
       const s = String(item);
       if (!/^--[A-Za-z0-9_-]+(=\S+)?$/.test(s)) throw new BadValue('V8 flags such as --no-concurrent-array-buffer-sweeping, space-separated ("" for none)');
