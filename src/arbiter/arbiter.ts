@@ -309,14 +309,18 @@ export class Arbiter {
     this.#workers.delete(worker.pid);
     const expected = worker.state === 'stopping';
     const how = signal ? `was sent ${signal}` : `exited with code ${code}`;
-    const bootFailure = !worker.isBooted() && (code === ExitCode.WORKER_BOOT_ERROR || code === ExitCode.APP_LOAD_ERROR);
+    // Exit 3 or 4 is corral's own word for it; any other exit (not a signal) before the worker said it
+    // serves is the app ending the process while it loads (process.exit at import): as broken.
+    const bootFailure = !worker.isBooted() && signal === null &&
+      (code === ExitCode.WORKER_BOOT_ERROR || code === ExitCode.APP_LOAD_ERROR || !expected);
     // A worker of an abandoned reload is only logged.
     if (bootFailure && (this.#abandoned.has(worker.generation) || (!expected && this.#reloadFailed(worker)))) {
       this.#log.error(`Worker (pid:${worker.pid}) ${how}`);
     } else if (bootFailure) {
       const reason = code === ExitCode.APP_LOAD_ERROR ? 'App failed to load.' : 'Worker failed to boot.';
-      this.#log.error(`Worker (pid:${worker.pid}) ${how}`);
-      this.#stop(true, `Shutting down: ${reason}`, code);
+      const own = code === ExitCode.WORKER_BOOT_ERROR || code === ExitCode.APP_LOAD_ERROR;
+      this.#log.error(`Worker (pid:${worker.pid}) ${how}${own ? '' : ' before it booted (did the app end the process while loading?)'}`);
+      this.#stop(true, `Shutting down: ${reason}`, own ? code : ExitCode.WORKER_BOOT_ERROR);
     } else if (worker.stopReason) {
       // A worker killed for being stuck counts as a crash: one stuck at every boot must not respawn in a hot loop.
       const stuck = worker.timedOutAt > 0;

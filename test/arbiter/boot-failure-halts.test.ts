@@ -30,4 +30,13 @@ describe('boot failures', { concurrency: true }, () => {
     assert.ok(booted.length >= 1 && booted.length <= 2, `at most one boot per worker, saw ${booted.length}:\n${result.output}`);
     for (const pid of booted) assert.equal(isAlive(pid), false, `worker ${pid} is gone`);
   });
+
+  test('an app that ends its own process while loading (process.exit at import): the master exits 3 without respawning', async () => {
+    const result = await runCorral([fixture('exits-while-loading.mjs'), '-w', '2', '-b', '127.0.0.1:0'], { timeoutMs: 10_000 });
+    assert.equal(result.code, 3, result.output);
+    assert.match(result.output, /exited with code 1 before it booted \(did the app end the process while loading\?\)/);
+    assert.match(result.output, /Shutting down: Worker failed to boot/);
+    const booted = bootedPids(result.output);
+    assert.ok(booted.length >= 1 && booted.length <= 2, `at most one boot per worker, saw ${booted.length}:\n${result.output}`);
+  });
 });
