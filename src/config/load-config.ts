@@ -120,7 +120,11 @@ function applyConfigFile(
 
 function applyEnv(env: NodeJS.ProcessEnv, values: Record<string, unknown>, sources: Record<string, Source>): void {
   for (const s of SETTINGS) {
-    if (s.cliOnly) continue;
+    if (s.cliOnly) {
+      const unread = envName(s.name);
+      if (env[unread]) notices.push(`environment variable ${unread} is ignored: ${s.flags[0]} is a command-line option only (or in CORRAL_CMD_ARGS)`);
+      continue;
+    }
     const name = envName(s.name);
     const raw = env[name];
     if (raw === undefined || raw === '') continue;

@@ -57,6 +57,12 @@ describe('bad input', { concurrency: 4 }, () => {
     assert.doesNotMatch(output, /CORRAL_APP_SECRET/);
   });
 
+  test('CORRAL_CONFIG is reported as not read: -c is a command-line option only', async () => {
+    const { code, output } = await run(['--check-config', APP], { cwd: tempDir(), env: { CORRAL_CONFIG: 'other.mjs' } });
+    assert.equal(code, 0, output);
+    assert.match(output, /environment variable CORRAL_CONFIG is ignored: -c is a command-line option only/);
+  });
+
   const BAD_VALUES: Array<{ title: string; args: string[]; env?: Record<string, string>; expect: RegExp[] }> = [
     {
       title: '-w abc',
