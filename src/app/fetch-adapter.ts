@@ -31,8 +31,10 @@ export function createFetchListener(handler: FetchHandler): (req: IncomingMessag
     res.once('close', () => {
       if (!res.writableFinished) client.leave();
     });
-    res.once('finish', () => releaseBody(req));
-    const response = await handler(toRequest(req, client), { incoming: req, outgoing: res });
+    const request = toRequest(req, client);
+    // Only a request with a body has one to discard (no listener on the common GET path).
+    if (request.body !== null) res.once('finish', () => releaseBody(req));
+    const response = await handler(request, { incoming: req, outgoing: res });
     if (!isResponse(response)) throw notAResponse(response);
     await writeResponse(response, req, res, client);
   };
