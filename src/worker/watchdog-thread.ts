@@ -19,6 +19,13 @@ const log = new Logger({ ...data.log, direct: true });
 async function captureMainThread(): Promise<CapturedStack> {
   const session = new inspector.Session();
   session.connectToMainThread();
+  // The main thread answers the inspector only when it runs JavaScript (an interrupt): blocked in
+  // native code (a huge JSON.parse, execSync) it never even enables the debugger. Give up then, and
+  // report that; disconnecting drops what was asked.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<CapturedStack>((resolve) => {
+    timer = setTimeout(() => resolve({ frames: [], evaluated: undefined }), CAPTURE_DEADLINE_MS);
+  });
   try {
     const capture = new StackCapture(
       (method, params) =>
@@ -27,11 +34,17 @@ async function captureMainThread(): Promise<CapturedStack> {
         ),
       (event, listener) => session.on(event, (m: { params: Record<string, unknown> }) => listener(m.params)),
     );
-    return await capture.capture(INFLIGHT_EXPRESSION);
+    const captured = capture.capture(INFLIGHT_EXPRESSION);
+    captured.catch(() => undefined); // it fails once the session is gone, after the deadline
+    return await Promise.race([captured, deadline]);
   } finally {
+    clearTimeout(timer);
     session.disconnect();
   }
 }
+
+/** How long a report waits for the stack (the pause itself allows 1 s of it): the master gives a stuck worker's report about 1 s. */
+const CAPTURE_DEADLINE_MS = 1200;
 
 type Level = 'none' | 'warning' | 'error';
 let reached: Level = 'none';
@@ -85,6 +98,11 @@ function describe(level: 'warning' | 'error', blockedMs: number, frames: string[
   const lines = [headline(level, blockedMs)];
   if (frames.length > 0) lines.push('  JavaScript stack of the blocked code:', ...frames.slice(0, 30).map((f) => `    ${f}`));
   else lines.push('  No JavaScript was running: the thread is blocked in native code or a synchronous system call.');
+  if (evaluated === undefined && frames.length === 0) {
+    // The list is read inside the blocked thread, which did not run JavaScript to answer.
+    lines.push('  The requests in flight could not be read (they are read by the blocked thread itself).');
+    return lines.join('\n');
+  }
   let requests: InflightRequest[] = [];
   try {
     requests = evaluated ? (JSON.parse(evaluated) as InflightRequest[]) : [];

@@ -71,3 +71,20 @@ test('--blocked-warning 0 turns the warning off; the ERROR before a timeout kill
     await corral.stop();
   }
 });
+
+test('a loop blocked in native code (a synchronous child process): reported while it lasts, as not running JavaScript', async () => {
+  const corral = await startCorral([path.join(FIXTURES, 'servers', 'routes.mjs'), '-w', '1', '--blocked-warning', '1']);
+  try {
+    let answered = false;
+    const request = fetch(`${corral.url}/native?s=4`, { signal: AbortSignal.timeout(15_000) }).then(() => (answered = true));
+    request.catch(() => undefined);
+    await corral.waitFor(/\[fixture\] \d+ blocking in native code/, 5000);
+    const warning = await corral.waitFor(/\[WARNING\] Worker \(pid:\d+\) event loop blocked for [\d.]+ s[^\n]*\n(?:  .*\n)+/, 10_000);
+    assert.equal(answered, false, 'the report came while the loop was still blocked, not after');
+    assert.match(warning[0], /No JavaScript was running: the thread is blocked in native code or a synchronous system call/);
+    assert.match(warning[0], /The requests in flight could not be read/);
+    await request;
+  } finally {
+    await corral.stop();
+  }
+});
