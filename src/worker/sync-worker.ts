@@ -23,9 +23,11 @@ interface Pending {
 }
 
 /**
- * Runs requests one after another. A request waits a microtask before it starts, so that requests
- * pipelined in the same packet are all parsed by then: the connection stays open exactly for the
- * requests already waiting on it, and the last response closes it.
+ * Runs requests one after another. A request waits for the end of the current event-loop turn
+ * (setImmediate) before it starts, so that requests pipelined in the same packet are all parsed by
+ * then — a microtask is not enough: Node runs microtasks between a request that has a body and the
+ * next one. The connection stays open exactly for the requests already waiting on it, and the last
+ * response closes it.
  */
 export function oneAtATime(listener: AppListener): AppListener {
   const queue: Pending[] = [];
@@ -68,7 +70,7 @@ export function oneAtATime(listener: AppListener): AppListener {
     queue.push(item);
     if (!scheduled && current === null) {
       scheduled = true;
-      queueMicrotask(pump);
+      setImmediate(pump);
     }
   };
 }

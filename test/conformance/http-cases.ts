@@ -157,6 +157,32 @@ export const HTTP_CASES: readonly Case[] = [
  */
 export const PIPELINING_CASES: readonly Case[] = [
   {
+    name: 'a pipelined POST with a body, a chunked POST and a GET in one packet: all answered, in order',
+    run: async ({ server, spec }) => {
+      const conn = await RawConnection.open(server.port);
+      try {
+        conn.write(
+          'POST /path/1 HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello' +
+            'POST /path/2 HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nworld\r\n0\r\n\r\n' +
+            'GET /path/3 HTTP/1.1\r\nHost: localhost\r\n\r\n',
+        );
+        const bodies: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const reply = await conn.readResponse(5000).catch((err: Error) => {
+            throw new Error(`response ${i + 1} of 3 never came (answered so far: ${JSON.stringify(bodies)}): ${err.message}`);
+          });
+          assert.equal(reply.status, 200);
+          bodies.push(reply.body);
+        }
+        assert.deepEqual(bodies, ['/path/1', '/path/2', '/path/3']);
+        if (!spec.reusesConnections) await within(conn.closed, 3000, 'the server closes the connection after the last pipelined response');
+      } finally {
+        conn.destroy();
+      }
+      await assertWorkersLive(server);
+    },
+  },
+  {
     name: 'three pipelined requests in one packet, the first slowest: all answered, in order',
     run: ({ server, spec }) => pipelineThree(server, [60, 30, 0], spec.reusesConnections),
   },
