@@ -83,11 +83,14 @@ export class ThreadLiveness {
   #report(thread: AppThread, watch: Watch, level: Level, blockedMs: number): void {
     watch.reporting = true;
     const { log } = this.#opts;
+    // The request that was running when the block was seen: the thread may have moved on to the
+    // next one by the time the stack is read and the report written.
+    const request = requestLine(thread.relay);
     captureThreadStack(thread.id)
       .then(
         // Blocked at least as long as when it was seen; longer if it still is (reading the stack took a while).
-        (frames) => log.log(level, this.#describe(thread, level, Math.max(blockedMs, Date.now() - thread.beat[0]!), frames)),
-        (err: Error) => log.log(level, `${this.#headline(thread, level, blockedMs)}; its stack could not be read: ${err.message}\n${requestLine(thread)}`),
+        (frames) => log.log(level, this.#describe(thread, level, Math.max(blockedMs, Date.now() - thread.beat[0]!), frames, request)),
+        (err: Error) => log.log(level, `${this.#headline(thread, level, blockedMs)}; its stack could not be read: ${err.message}\n${request}`),
       )
       .finally(() => {
         watch.reporting = false;
@@ -103,17 +106,16 @@ export class ThreadLiveness {
       : `${who} event loop blocked for ${s} s (--blocked-warning ${this.#opts.blockedWarning} s)`;
   }
 
-  #describe(thread: AppThread, level: Level, blockedMs: number, frames: string[]): string {
+  #describe(thread: AppThread, level: Level, blockedMs: number, frames: string[], request: string): string {
     const lines = [this.#headline(thread, level, blockedMs)];
     if (frames.length > 0) lines.push('  JavaScript stack of the blocked code:', ...frames.slice(0, 30).map((f) => `    ${f}`));
     else lines.push('  No JavaScript was running: the thread is blocked in native code or a synchronous system call.');
-    lines.push(requestLine(thread));
+    lines.push(request);
     return lines.join('\n');
   }
 }
 
-function requestLine(thread: AppThread): string {
-  const relay = thread.relay;
+function requestLine(relay: AppThread['relay']): string {
   if (relay === null) return '  No request in flight on this thread.';
   const age = ((Date.now() - relay.startedAt) / 1000).toFixed(1);
   return `  Request on this thread:\n    ${relay.req.method ?? '?'} ${relay.req.url ?? '?'} (${age} s)`;
