@@ -125,12 +125,7 @@ export class Arbiter {
 
   /** SIGUSR1: reopens the log files (after rotation); the line saying so is the new file's first. */
   #reopenLogs(): void {
-    try {
-      this.#log.reopen();
-      this.#log.info('Handling signal: usr1; log files reopened');
-    } catch (err) {
-      this.#log.error(`Cannot reopen --error-logfile ${this.#config.errorLogfile}: ${(err as Error).message}; still writing to the file open before`);
-    }
+    if (this.#log.reopenOrReport()) this.#log.info('Handling signal: usr1; log files reopened');
     for (const w of this.#workers.values()) w.reopenLogs();
   }
 

@@ -58,6 +58,20 @@ export class Logger {
     if (old !== null && old !== 2) fs.closeSync(old);
   }
 
+  /**
+   * SIGUSR1's reopen in a master or worker: a file that cannot be opened any more is reported (in
+   * the old file, still open) rather than thrown, so the process carries on. Says whether it worked.
+   */
+  reopenOrReport(): boolean {
+    try {
+      this.reopen();
+      return true;
+    } catch (err) {
+      this.error(`Cannot reopen --error-logfile ${this.#file}: ${(err as Error).message}; still writing to the file open before`);
+      return false;
+    }
+  }
+
   /** Reopens the file if the path now names another file (rotated) or none; on failure keeps writing where it was. */
   #followRotation(fd: number): void {
     try {

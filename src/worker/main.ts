@@ -59,11 +59,7 @@ class WorkerMain {
       else this.#handles.push([index, handle as ListenHandle]);
     } else if (msg.type === 'corral:reopen-logs') {
       // The worker's threads (watchdog, app threads) follow rotation by themselves (see Logger).
-      try {
-        this.#log?.reopen();
-      } catch (err) {
-        this.#log?.error(`Cannot reopen --error-logfile: ${(err as Error).message}; still writing to the file open before`);
-      }
+      this.#log?.reopenOrReport();
     } else if (msg.type === 'corral:balance') {
       this.#server?.setBalanceLimit(msg.limit);
     } else if (msg.type === 'corral:peers') {
