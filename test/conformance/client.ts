@@ -49,8 +49,12 @@ async function writePieces(req: http.ClientRequest, pieces: Buffer[]): Promise<v
     if (req.destroyed) return;
     if (!req.write(piece)) {
       await new Promise<void>((resolve, reject) => {
-        req.once('drain', resolve);
-        req.once('close', () => reject(new Error('the connection closed while the body was being sent')));
+        const closed = (): void => reject(new Error('the connection closed while the body was being sent'));
+        req.once('close', closed);
+        req.once('drain', () => {
+          req.off('close', closed);
+          resolve();
+        });
       });
     }
   }
