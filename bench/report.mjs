@@ -169,8 +169,9 @@ function mixed() {
   if (!rs) return 'No runs recorded yet.\n';
   const targets = [...new Set(rs.map((r) => r.target))];
   const base = median(rs.filter((r) => r.target.startsWith('cluster-app')).map((r) => r.fast.p99));
+  const warm = rs[0].warmupS > 0 ? `after ${rs[0].warmupS} s of the same load that is not counted` : 'from a fresh server\'s start, no warm-up';
   return `${span(rs)}; \`${norm(rs[0].command)}\` (95 % of requests answer at once, 5 % burn 100 ms of CPU, sent at about half ` +
-    `the measured capacity from independent keep-alive clients).\n\n` +
+    `the measured capacity from independent keep-alive clients), measured ${warm}.\n\n` +
     table(['target', 'runs', 'achieved req/s', 'fast p50 ms', 'fast p99 ms', 'bare cluster fast p99 / this', 'slow p50 ms', 'slow p99 ms', 'errors'],
       targets.map((t) => {
         const ts = rs.filter((r) => r.target === t);

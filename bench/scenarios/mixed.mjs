@@ -1,7 +1,9 @@
 // Scenario (harness process): mixed workload, open loop. apps/mixed.mjs: /fast answers at once,
 // /slow burns 100 ms of CPU; 1 request in 20 is /slow. First the capacity: wrk -t1 -c64 with a
 // Lua script sending the same 19:1 mix, 5 s per target; then bench/tools/open-loop.mjs sends at
-// a FIXED rate of half the median capacity for `--duration` (default 15) s per run, interleaved.
+// a FIXED rate of half the median capacity for `--duration` (default 15) s per run, interleaved,
+// after `--warmup` (default 1) s of the same load that is not counted (a fresh server's first
+// second, its JIT cold, is a start-up effect, not the steady tail; `--warmup 0` measures it too).
 // Reports the fast requests' p50/p99 (from their scheduled send time) per target, and the
 // generator's own CPU and schedule lag.
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -81,6 +83,11 @@ export default {
         try {
           await sleep(300);
           const args = ['--port', String(s.port), '--rate', String(rate), '--duration', String(ctx.duration), '--slow-every', '20', ...CLIENTS[loadName]];
+          if (ctx.warmup > 0) {
+            const warm = args.map((a, i) => (args[i - 1] === '--duration' ? String(ctx.warmup) : a));
+            await openLoop(ctx.root, warm, ctx.warmup);
+            await sleep(300);
+          }
           const cpu0 = groupCpu(s.proc.pid);
           const t0 = performance.now();
           const r = await openLoop(ctx.root, args, ctx.duration);
@@ -88,7 +95,7 @@ export default {
           // Behind schedule = the generator, not the server, limited the run.
           const generatorLimited = r.generator.lateFraction > 0.01 || r.achievedRate < 0.98 * rate;
           const row = { target, load: `open-loop-${loadName}`, run, command: `node bench/tools/open-loop.mjs ${args.join(' ').replace(/--port \d+/, '--port PORT')}`,
-            capacityMedian: capacity, capacities, rate, ...r, serverCpuPct, loadavg1: loadavg()[0], generatorLimited, cpuRoundsPerMs: roundsPerMs };
+            capacityMedian: capacity, capacities, rate, warmupS: ctx.warmup, ...r, serverCpuPct, loadavg1: loadavg()[0], generatorLimited, cpuRoundsPerMs: roundsPerMs };
           ctx.record(row);
           rows.push(row);
           console.log(`run ${run} ${loadName.padEnd(5)} ${target.padEnd(20)} fast p50 ${fmt(r.fast.p50, 1)} p99 ${fmt(r.fast.p99, 1)} ms` +
