@@ -28,8 +28,9 @@ export interface AcceptorsOptions {
  * watches a listening socket for connections with the same poll watcher that reading uses:
  * `readStop()` on the handle stops the watcher, so nothing is accepted until `readStart()`, while the
  * socket stays open and listening and new connections wait in the kernel's queue for whichever
- * worker accepts next. This costs no system call and no message to the master, which matters to
- * the sync class: it pauses after every connection it accepts.
+ * worker accepts next. This costs no message to the master and no new socket (at most an epoll
+ * update when accepting resumes), which matters to the sync class: it pauses after every
+ * connection it accepts.
  *
  * A handle that refuses `readStart()` is paused the old way: its copy of the listening socket is
  * closed (the master and the other workers keep theirs, so nothing queued is lost) and accepting
