@@ -260,10 +260,11 @@ export class Arbiter {
       this.#ready = true;
       this.#log.info(`Ready: ${this.#target} worker(s) serving ${msg.app} (started in ${Date.now() - this.#startedAt} ms)`);
     }
-    const fresh = [...this.#workers.values()].filter((w) => w.generation === this.#generation && w.isBooted() && w.state !== 'stopping');
+    if (this.#reloadSettled) return;
     // A reload retires an old worker as each new one boots (#manageWorkers): run the loop now.
-    if (!this.#reloadSettled) this.#signals.wake();
-    if (!this.#reloadSettled && fresh.length >= this.#target) {
+    this.#signals.wake();
+    const fresh = [...this.#workers.values()].filter((w) => w.generation === this.#generation && w.isBooted() && w.state !== 'stopping');
+    if (fresh.length >= this.#target) {
       this.#reloadSettled = true;
       this.#log.info(`Reloaded: ${fresh.length} new worker(s) serving ${msg.app}`);
     }

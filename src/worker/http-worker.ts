@@ -174,7 +174,7 @@ export class HttpWorker implements WorkerServer {
     let oldest = Date.now() - RECLAIM_MIN_IDLE_MS;
     for (const [socket, arrived] of this.#connections) {
       if (arrived === 0 || arrived > oldest) continue;
-      if ((socket as Socket & { _httpMessage?: unknown })._httpMessage) continue;
+      if (responseOn(socket)) continue;
       found = socket;
       oldest = arrived;
     }
@@ -251,15 +251,11 @@ export class HttpWorker implements WorkerServer {
     }
   }
 
-  /**
-   * The response each connection is answering now, if any. Node keeps it as the socket's
-   * `_httpMessage` from the time it emits 'request' until the response finishes; requests a client
-   * pipelined behind it wait in Node's queue and are not counted.
-   */
+  /** The response each connection is answering now, if any (see responseOn). */
   #responses(): Array<[Socket, http.ServerResponse]> {
     const found: Array<[Socket, http.ServerResponse]> = [];
     for (const socket of this.#connections.keys()) {
-      const res = (socket as Socket & { _httpMessage?: unknown })._httpMessage;
+      const res = responseOn(socket);
       if (res instanceof http.ServerResponse && !res.writableFinished) found.push([socket, res]);
     }
     return found;
@@ -269,8 +265,7 @@ export class HttpWorker implements WorkerServer {
   #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
     this.#opts.log.debug(`Bad request from ${socket.remoteAddress ?? 'client'}: ${err.code ?? err.message}`);
     // A response in progress on the connection: a 400 written now would land inside its body.
-    const responding = (socket as { _httpMessage?: unknown })._httpMessage != null;
-    if (!socket.writable || responding || (err as { bytesParsed?: number }).bytesParsed === undefined) {
+    if (!socket.writable || responseOn(socket) || (err as { bytesParsed?: number }).bytesParsed === undefined) {
       socket.destroy();
       return;
     }
@@ -311,4 +306,13 @@ export class HttpWorker implements WorkerServer {
       ageMs: now - (this.#connections.get(socket) || now),
     }));
   }
+}
+
+/**
+ * The response a connection is answering now, if any. Node keeps it as the socket's `_httpMessage`
+ * from the time it emits 'request' until the response finishes; requests a client pipelined behind
+ * it wait in Node's queue and are not counted.
+ */
+function responseOn(socket: Socket): unknown {
+  return (socket as Socket & { _httpMessage?: unknown })._httpMessage ?? null;
 }

@@ -150,21 +150,23 @@ function mergeHeaders(res: ServerResponse, headers: Headers): void {
 }
 
 // The stub socket drops Node's own 1xx bytes: relay them, as the main thread's response must send them.
-function writeContinue(this: Relayed, cb?: () => void): void {
-  this[RELAY].info(100, {});
+function informational(res: Relayed, status: 100 | 102 | 103, headers: Record<string, string | string[]>, cb?: () => void): void {
+  res[RELAY].info(status, headers);
   if (cb) process.nextTick(cb);
 }
 
+function writeContinue(this: Relayed, cb?: () => void): void {
+  informational(this, 100, {}, cb);
+}
+
 function writeProcessing(this: Relayed, cb?: () => void): void {
-  this[RELAY].info(102, {});
-  if (cb) process.nextTick(cb);
+  informational(this, 102, {}, cb);
 }
 
 function writeEarlyHints(this: Relayed, hints: Record<string, string | string[]>, cb?: () => void): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(hints)) headers[name] = Array.isArray(value) ? value.map(String) : String(value);
-  this[RELAY].info(103, headers);
-  if (cb) process.nextTick(cb);
+  informational(this, 103, headers, cb);
 }
 
 /**
