@@ -6,16 +6,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startCorral, type Corral } from '../helpers/corral.ts';
 import { ROUTES_APP, RawConnection, portOf } from '../arbiter/support.ts';
 
-/** Sends a slow request on each connection and waits until the app has them all in hand. */
-async function makeBusy(corral: Corral, conns: RawConnection[], ms: number): Promise<void> {
+/** Sends a slow request on each connection, waits until the app has them all in hand, and returns the pids of the workers handling them. */
+async function makeBusy(corral: Corral, conns: RawConnection[], ms: number): Promise<string[]> {
   const from = corral.output.length;
   for (const c of conns) c.write(`GET /sleep?ms=${ms} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
-  const re = /\[fixture\] \d+ sleeping/g;
+  const sleeping = () => [...corral.output.slice(from).matchAll(/\[fixture\] (\d+) sleeping/g)].map((m) => m[1]!);
   const deadline = Date.now() + 5000;
-  while ((corral.output.slice(from).match(re)?.length ?? 0) < conns.length) {
+  while (sleeping().length < conns.length) {
     assert.ok(Date.now() < deadline, `the slow requests did not all start:\n${corral.output}`);
     await sleep(20);
   }
+  return sleeping();
 }
 
 /** Runs `body` against `corral ROUTES_APP -w W --worker-connections 2`; closes its connections and corral after. */
@@ -88,18 +89,14 @@ describe('--worker-connections', { concurrency: true }, () => {
 
   test('-w 2 --worker-connections 2: four connections are all served; a fifth waits while all four are busy', () =>
     withServer(2, async (corral, port, conns) => {
-      const servedBy: string[] = [];
-      for (let i = 0; i < 4; i++) {
-        const conn = await RawConnection.open(port);
-        conns.push(conn);
-        const reply = await conn.request('/', 5000);
-        assert.equal(reply.status, 200, `connection ${i + 1} is served`);
-        servedBy.push(reply.body);
-      }
+      // Busy at once: an idle keep-alive connection (idle for a second or more) could be reclaimed for
+      // a new one, so on a slow machine a worker might take a third; a busy one never is.
+      for (let i = 0; i < 4; i++) conns.push(await RawConnection.open(port));
+      // The first on its own, to know whose it is (the log does not say which connection a line is for).
+      const servedBy = [...await makeBusy(corral, conns.slice(0, 1), 8000), ...await makeBusy(corral, conns.slice(1), 8000)];
       const perWorker = servedBy.reduce((m, pid) => m.set(pid, (m.get(pid) ?? 0) + 1), new Map<string, number>());
       assert.deepEqual([...perWorker.values()], [2, 2], `two connections per worker: ${servedBy.join(', ')}`);
 
-      await makeBusy(corral, conns, 8000);
       const fifth = await RawConnection.open(port);
       conns.push(fifth);
       fifth.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
