@@ -1,6 +1,7 @@
 // Recognises an app's shape and turns it into a Node request listener. Runs in the worker process.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import { CorralError } from '../errors.js';
 import { createFetchListener, type FetchHandler } from './fetch-adapter.js';
 
@@ -39,7 +40,7 @@ export function detectKind(value: unknown): AppKind | undefined {
   if (isFn(obj.fetch)) return 'fetch';
   if (isFn(obj.callback) && isFn(obj.use) && Array.isArray(obj.middleware)) return 'koa';
   if (isFn(obj.routing) && isFn(obj.ready) && isFn(obj.inject)) return 'fastify';
-  if (value instanceof http.Server || value instanceof https.Server) return 'http-server';
+  if (value instanceof http.Server || isHttpsServer(value)) return 'http-server';
   return undefined;
 }
 
@@ -63,6 +64,17 @@ export async function adaptApp(value: unknown, kind: AppKind): Promise<AdaptedAp
     case 'node':
       return { kind, label: 'Node request listener', listener: value as RequestListener };
   }
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * An https.Server (a net.Server, not an http.Server). node:https is loaded only to check one: an
+ * app that made an https.Server loaded it already, and every other worker is spared TLS and
+ * crypto (boot time, memory, and the inline caches their code would leave in Node's internals).
+ */
+function isHttpsServer(value: object): boolean {
+  return value instanceof net.Server && value instanceof (require('node:https') as typeof import('node:https')).Server;
 }
 
 function bindFetch(obj: Obj): FetchHandler {
@@ -102,11 +114,12 @@ function adaptServer(server: http.Server): AdaptedApp {
   if (server.listenerCount('request') === 0) {
     throw new CorralError(
       'CORRAL_ERR_APP_NOT_SERVABLE',
-      'The exported http.Server has no request listener. Create it with http.createServer(listener), or export the listener itself.',
+      `The exported ${server instanceof http.Server ? 'http' : 'https'}.Server has no request listener. Create it with http.createServer(listener), or export the listener itself.`,
     );
   }
   // emit() rather than a copy of the listeners, so listeners the app adds later also run.
-  return { kind: 'http-server', label: 'http.Server', listener: (req, res) => server.emit('request', req, res) };
+  const label = server instanceof http.Server ? 'http.Server' : 'https.Server';
+  return { kind: 'http-server', label, listener: (req, res) => server.emit('request', req, res) };
 }
 
 function isFn(value: unknown): value is (...args: never[]) => unknown {

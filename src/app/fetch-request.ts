@@ -36,42 +36,55 @@ export class ClientLifetime {
 
 const LIFETIME = Symbol('corral.clientLifetime');
 
+type ServerRequest = Request & { [LIFETIME]: ClientLifetime };
+type ServerRequestClass = new (url: string, init: RequestInit, lifetime: ClientLifetime) => ServerRequest;
+
+let serverRequest: ServerRequestClass | undefined;
+
 /**
  * A Request whose `signal` is the client's lifetime, and so is its clones'. Only a Request
  * re-made with `new Request(request)` gets undici's own signal, which never aborts.
+ *
+ * Made on first use, not when this module loads: reading the global `Request` loads Node's
+ * bundled undici (its fetch, its web streams, zlib), which a worker serving a Node listener app
+ * never needs; running that code also leaves Node's shared internals (EventEmitter, timers) with
+ * more object shapes in their inline caches, which measurably slows every request on node:http.
  */
-class ServerRequest extends Request {
-  [LIFETIME]: ClientLifetime;
+function serverRequestClass(): ServerRequestClass {
+  if (serverRequest) return serverRequest;
+  class Made extends Request {
+    [LIFETIME]: ClientLifetime;
 
-  constructor(url: string, init: RequestInit, lifetime: ClientLifetime) {
-    super(url, init);
-    this[LIFETIME] = lifetime;
+    constructor(url: string, init: RequestInit, lifetime: ClientLifetime) {
+      super(url, init);
+      this[LIFETIME] = lifetime;
+    }
   }
+  const cloneRequest = Request.prototype.clone;
+  // Outside the class body because TypeScript declares Request's `signal` and `clone` as
+  // properties, which a class may not override with an accessor or a method.
+  Object.defineProperties(Made.prototype, {
+    signal: {
+      get(this: ServerRequest): AbortSignal {
+        return this[LIFETIME].signal;
+      },
+      configurable: true,
+    },
+    clone: {
+      // undici's clone() follows only signals it made itself, so the copy shares ours.
+      value: function clone(this: ServerRequest): Request {
+        const copy = cloneRequest.call(this) as ServerRequest;
+        Object.setPrototypeOf(copy, Made.prototype);
+        copy[LIFETIME] = this[LIFETIME];
+        return copy;
+      },
+      configurable: true,
+      writable: true,
+    },
+  });
+  serverRequest = Made;
+  return Made;
 }
-
-const cloneRequest = Request.prototype.clone;
-
-// Outside the class body because TypeScript declares Request's `signal` and `clone` as
-// properties, which a class may not override with an accessor or a method.
-Object.defineProperties(ServerRequest.prototype, {
-  signal: {
-    get(this: ServerRequest): AbortSignal {
-      return this[LIFETIME].signal;
-    },
-    configurable: true,
-  },
-  clone: {
-    // undici's clone() follows only signals it made itself, so the copy shares ours.
-    value: function clone(this: ServerRequest): Request {
-      const copy = cloneRequest.call(this) as ServerRequest;
-      Object.setPrototypeOf(copy, ServerRequest.prototype);
-      copy[LIFETIME] = this[LIFETIME];
-      return copy;
-    },
-    configurable: true,
-    writable: true,
-  },
-});
 
 /** The Request for `req`: absolute URL, every header (repeats too), and a streamed body. */
 export function toRequest(req: IncomingMessage, lifetime: ClientLifetime): Request {
@@ -84,6 +97,7 @@ export function toRequest(req: IncomingMessage, lifetime: ClientLifetime): Reque
     init.body = bodyStream(req);
     init.duplex = 'half';
   }
+  const ServerRequest = serverRequestClass();
   try {
     return new ServerRequest(requestUrl(req, req.headers.host), init, lifetime);
   } catch (err) {

@@ -8,9 +8,8 @@ import { isCorralMessage, type MasterMessage, type WorkerMessage } from '../ipc/
 import { describeError, Logger } from '../log/logger.js';
 import type { ListenHandle } from './acceptors.js';
 import type { WorkerServer } from './http-worker.js';
-import { createWorkerServer } from './worker-class.js';
+import { workerClassFactory } from './worker-class.js';
 import { Heartbeat } from './heartbeat.js';
-import { loadAppInThreads } from './thread-worker.js';
 import { peerSocketPath } from './thread/peer-network.js';
 import { Watchdog } from './watchdog.js';
 
@@ -73,15 +72,19 @@ class WorkerMain {
     this.#state = 'booting';
     const log = this.#log!;
     try {
-      // The thread class loads the app in each of its threads, never in this one.
-      this.#app = config.workerClass === 'thread' ? await loadAppInThreads(config, log, this.#peerDir) : await loadApp(config.app!, { cwd: process.cwd() });
+      // The thread class loads the app in each of its threads, never in this one (and only its
+      // workers load its modules: see worker-class.ts).
+      this.#app = config.workerClass === 'thread'
+        ? await (await import('./thread-worker.js')).loadAppInThreads(config, log, this.#peerDir)
+        : await loadApp(config.app!, { cwd: process.cwd() });
     } catch (err) {
       log.error(`Exception in worker process while loading the app:\n${describeError(err)}`);
       process.exit(err instanceof CorralError ? err.exitCode : ExitCode.APP_LOAD_ERROR);
     }
     if (this.#state !== 'booting') return; // told to stop while loading
     try {
-      this.#server = createWorkerServer(config.workerClass, {
+      const createWorkerServer = await workerClassFactory(config.workerClass);
+      this.#server = createWorkerServer({
         config,
         log,
         listener: this.#app.listener,

@@ -54,6 +54,13 @@ test('an http.Server export is served through its request listener, by default o
   );
 });
 
+test('an https.Server export is served the same way (TLS is the job of whatever is in front of corral)', async () => {
+  assert.equal(
+    await serve(appFixture('https-server.mjs'), 'https.Server (default export of test/fixtures/apps/https-server.mjs)', '/y'),
+    'https.Server listener: GET /y',
+  );
+});
+
 test('the app path is relative to the working directory', async () => {
   const body = await serve('fetch-handler.mjs', 'Fetch handler (default export of fetch-handler.mjs)', '/hello', path.join(FIXTURES, 'apps'));
   assert.equal(body, 'hello world!');
