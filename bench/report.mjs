@@ -182,6 +182,16 @@ function mixed() {
       })) + '\n';
 }
 
+/** Every cost A/B (newest first): the second target's CPU per request over the first's, in both start orders. */
+function cost() {
+  const sums = read('cost').filter((r) => r.load === 'summary' && r.phases).reverse();
+  if (sums.length === 0) return 'No runs recorded yet.\n';
+  return table(['when (UTC)', 'commit', 'command', 'ratio, first order', 'ratio, second order', 'ratio (geometric mean)'],
+    sums.map((r) => [r.timestamp.slice(0, 16).replace('T', ' '), r.commit ?? '?',
+      `\`npm run bench -- cost ${r.targets.join(' ')} --runs ${r.runs}\``,
+      range(r.phases[0].ratios, 3), range(r.phases[1].ratios, 3), `**${fmt(r.ratio, 3)}**`])) + '\n';
+}
+
 /** Saturation medians of the newest batch per load, as a bar chart. */
 async function saturationChart() {
   const rows = read('saturation').filter((r) => r.command);
@@ -238,6 +248,17 @@ ${crossCheck()}
 
 ${await saturationChart()}
 ${saturation()}
+## CPU per request, side by side, \`npm run bench -- cost\`
+
+Two targets served at once, every process of both pinned to CPU 0, each loaded by its own
+\`wrk -t1 -c64\` (keep-alive, hello world) pinned to CPU 1, so both meet the same core, cache and
+moment; each round divides each target's CPU time (all its threads, from the scheduler's exact
+accounting) by the requests its wrk completed. Half the rounds run with the targets started in one
+order, half in the other (the start order alone moves the ratio by about 2 %; an A/A run of a target
+against itself reads about 0.98 in one order); the headline is the geometric mean of the two orders'
+medians. A ratio above 1 means the second target spends more CPU per request than the first.
+
+${cost()}
 ## Fixed-rate mixed load, \`npm run bench -- mixed\`
 
 ${mixed()}

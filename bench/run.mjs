@@ -13,7 +13,7 @@ import { ensureWrk } from './lib/wrk.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
 /** The order of `all`: the short server-level scenarios first, the long user model last. */
-const ALL_ORDER = ['startup', 'distribution', 'steady', 'saturation', 'watchdog', 'classes', 'mixed', 'users'];
+const ALL_ORDER = ['startup', 'distribution', 'steady', 'cost', 'saturation', 'watchdog', 'classes', 'mixed', 'users'];
 const scenarios = readdirSync(join(here, 'scenarios')).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4));
 
 const usage = `usage: npm run bench -- <scenario> [targets...] [options]

@@ -1,6 +1,6 @@
 // Harness helper: read a process's RSS and CPU time from /proc (Linux only).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let clkTck = 100;
 try {
@@ -37,4 +37,26 @@ export function cpuMeter(pid) {
       return NaN;
     }
   };
+}
+
+/**
+ * CPU time each thread of process `pid` has run, in ns, from /proc/<pid>/task/<tid>/schedstat
+ * (the scheduler's own accounting, exact, unlike the tick-sampled utime/stime); { comm, ns } summed.
+ */
+export function processCpuNs(pid) {
+  let ns = 0;
+  let comm = '?';
+  try {
+    comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // the process ended
+  }
+  return { comm, ns };
 }

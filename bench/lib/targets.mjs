@@ -178,6 +178,11 @@ Object.assign(TARGETS, {
   'corral-no-watchdog': corralWith('corral -w 2 --timeout 0 --blocked-warning 0 (no watchdog thread)', 2,
     ['--timeout', '0', '--blocked-warning', '0']),
   'cluster-app-w2': clusterApp(2),
+  // One worker each: the `cost` scenario compares what serving a request costs, apart from any split.
+  'corral-w1': corralWith('corral -w 1', 1, []),
+  'cluster-app-w1': clusterApp(1),
+  'corral-w1-no-watchdog': corralWith('corral -w 1 --timeout 0 --blocked-warning 0 (no watchdog thread)', 1,
+    ['--timeout', '0', '--blocked-warning', '0']),
   // corral's default --v8-flags on the bare cluster, and corral without it: what the flag does, apart.
   'cluster-app-w2-v8flag': {
     ...clusterApp(2),

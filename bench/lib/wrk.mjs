@@ -39,11 +39,11 @@ const WRK_SHELL = 'ulimit -n 65536 2>/dev/null || ulimit -n $(ulimit -Hn); "$@";
 /**
  * Run wrk; resolves to { command, raw, ...parsed, generator: { cpuPct, limited } }, where cpuPct is
  * wrk's CPU as a % of one core and `limited` says it used over 90 % of its threads' cores. Killed
- * (its whole group) if it overruns by 30 s.
+ * (its whole group) if it overruns by 30 s. `prefix` runs wrk under another command (e.g. taskset).
  */
-export function runWrk(args, durationS) {
+export function runWrk(args, durationS, { prefix = [] } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', WRK_SHELL, 'sh', 'wrk', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('sh', ['-c', WRK_SHELL, 'sh', ...prefix, 'wrk', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     child.stdout.on('data', (d) => { out += d; });
     child.stderr.on('data', (d) => { out += d; });
@@ -52,7 +52,7 @@ export function runWrk(args, durationS) {
     child.on('exit', (code) => {
       clearTimeout(guard);
       if (code !== 0) return reject(new Error(`wrk exited ${code}:\n${out}`));
-      resolve({ command: commandLine(['wrk', ...args]), raw: out, ...parseWrk(out), generator: wrkCpu(out, args, durationS) });
+      resolve({ command: commandLine([...prefix, 'wrk', ...args]), raw: out, ...parseWrk(out), generator: wrkCpu(out, args, durationS) });
     });
   });
 }

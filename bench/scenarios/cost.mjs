@@ -1,0 +1,115 @@
+// Scenario (harness process): CPU time per request, two targets side by side.
+//
+// Throughput on this 2-core machine swings ±10 % from run to run (the load generator shares the
+// cores, and the host is shared), far more than a few per cent of difference between two servers.
+// This scenario measures cost instead, with both targets exposed to the same conditions at the same
+// time: the two servers run at once, every one of their processes pinned to CPU 0, each loaded by
+// its own `wrk -t1 -c64` (keep-alive) pinned to CPU 1. The scheduler time-slices CPU 0 between
+// them, so neither gets a better core, cache or moment than the other; each round reads the CPU
+// time of every thread of each target (/proc/<pid>/task/<tid>/schedstat, exact) and divides by the
+// requests its wrk completed. Reported: CPU µs per request of each target, round by round, and the
+// ratio second / first (the first target is the baseline), with the targets started in one order
+// for half the rounds and in the other for the rest. Naming one target twice (an A/A run) shows
+// the protocol's own spread.
+import { availableParallelism } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, groupMembers, startProcess, stopProcess, track, waitReady } from '../lib/proc.mjs';
+import { processCpuNs } from '../lib/procstat.mjs';
+import { fmt, median, printTable, range } from '../lib/results.mjs';
+import { TARGETS } from '../lib/targets.mjs';
+import { runWrk, wrkArgs } from '../lib/wrk.mjs';
+
+const SERVER_CPU = '0';
+const WRK_CPU = '1';
+const LOAD = { threads: 1, connections: 64 };
+
+/** CPU ns of every thread of every process in the target's group, by process. */
+function groupCpu(pgid) {
+  return new Map(groupMembers(pgid).map((pid) => [pid, processCpuNs(pid)]));
+}
+
+/** Starts `order` (slot A first), warms both up, runs `rounds` rounds; always stops both. */
+async function runPhase(ctx, order, rounds, phase) {
+  const slots = [];
+  try {
+    for (const name of order) {
+      const t = TARGETS[name];
+      const port = await freePort();
+      const proc = track(startProcess(['taskset', '-c', SERVER_CPU, ...t.cmd(port)], t.env, ctx.root));
+      slots.push({ name, port, proc });
+      await waitReady(proc, port);
+    }
+    const pinned = { prefix: ['taskset', '-c', WRK_CPU] };
+    const loadBoth = (load, seconds, run) => {
+      // Alternate which wrk starts first, so neither target always gets the head start.
+      const started = (run % 2 ? [...slots].reverse() : slots).map((s) => [s, runWrk(wrkArgs(load, s.port, seconds), seconds, pinned)]);
+      return Promise.all(slots.map((s) => started.find(([o]) => o === s)[1]));
+    };
+    if (ctx.warmup > 0) {
+      await loadBoth({ ...LOAD, headers: ['x-bench-nocount: 1'] }, ctx.warmup, 0);
+      await sleep(200);
+    }
+    const out = [];
+    for (let run = 0; run < rounds; run++) {
+      const before = slots.map((s) => groupCpu(s.proc.pid));
+      const wrks = await loadBoth(LOAD, ctx.duration, run);
+      const after = slots.map((s) => groupCpu(s.proc.pid));
+      const rows = slots.map((s, i) => {
+        const processes = [...after[i]].map(([pid, { comm, ns }]) => ({
+          pid, comm, cpuMs: Math.round((ns - (before[i].get(pid)?.ns ?? 0)) / 1e5) / 10,
+        }));
+        const cpuMs = processes.reduce((sum, p) => sum + p.cpuMs, 0);
+        return { target: s.name, slot: i === 0 ? 'A' : 'B', phase, run, protocol: 'side-by-side, pinned', command: wrks[i].command,
+          requests: wrks[i].requests, rps: wrks[i].rps, errorTotal: wrks[i].errorTotal, cpuMs, usPerReq: (cpuMs * 1000) / wrks[i].requests, processes };
+      });
+      const ratioBA = rows[1].usPerReq / rows[0].usPerReq;
+      for (const row of rows) ctx.record({ ...row, ratioBA });
+      console.log(`order ${phase} round ${run}: ${rows.map((r) => `${r.slot} ${r.target} ${fmt(r.usPerReq, 2)} µs/req (${r.requests} req)`).join(' | ')} | B/A ${fmt(ratioBA, 3)}`);
+      out.push({ rows, ratioBA });
+    }
+    return out;
+  } finally {
+    for (const s of slots) await stopProcess(s.proc);
+  }
+}
+
+export default {
+  describe: 'CPU per request of two targets served at once on one pinned core, wrk on the other (A/B of cost)',
+  needsWrk: true,
+  defaultRuns: 12,
+  defaultDuration: 5,
+  defaultTargets: ['cluster-app-w1', 'corral-w1'],
+
+  async run(ctx) {
+    if (ctx.targets.length !== 2) throw new Error(`cost compares exactly two targets, got ${ctx.targets.length}`);
+    if (availableParallelism() < 2) throw new Error('cost needs 2 CPUs (servers on CPU 0, wrk on CPU 1)');
+    try {
+      execFileSync('taskset', ['-c', SERVER_CPU, 'true']);
+    } catch {
+      throw new Error('cost needs taskset (util-linux): apt-get install -y util-linux');
+    }
+    // Which target starts first and takes slot A biases the ratio by a few per cent (an A/A run of
+    // one target against itself reads 0.97–0.98): so half the rounds run with the targets started
+    // in the given order, half with them restarted in the opposite one; the headline is the
+    // geometric mean of the two halves' medians, in which that bias cancels.
+    const [first, second] = ctx.targets;
+    const half = Math.max(1, Math.ceil(ctx.runs / 2));
+    const phases = [];
+    for (const [phase, order] of [[0, [first, second]], [1, [second, first]]]) {
+      const rounds = await runPhase(ctx, order, half, phase);
+      // The cost of the second target over the first, whichever slot each had.
+      const ratios = rounds.map((r) => (order[0] === second ? r.ratioBA ** -1 : r.ratioBA));
+      phases.push({ order, ratios, usPerReq: order.map((_, i) => rounds.map((r) => r.rows[i].usPerReq)) });
+    }
+    const ratio = Math.sqrt(median(phases[0].ratios) * median(phases[1].ratios));
+    ctx.record({ load: 'summary', targets: ctx.targets, runs: half * 2, duration: ctx.duration,
+      ratio, phases: phases.map((p) => ({ order: p.order, medianRatio: median(p.ratios), ratios: p.ratios })) });
+    console.log(`\n## cost: CPU µs per request of ${second} over ${first}, keep-alive hello world; ${half} rounds of ${ctx.duration} s in each order, ` +
+      `both targets at once on CPU ${SERVER_CPU}, wrk -t1 -c64 each on CPU ${WRK_CPU}`);
+    const costOf = (name) => phases.flatMap((p) => p.usPerReq[p.order.indexOf(name)]);
+    printTable([['order (slot A, slot B)', `${first} µs/req`, `${second} µs/req`, `ratio ${second} / ${first} median [min–max]`],
+      ...phases.map((p) => [p.order.join(', '), range(p.usPerReq[p.order.indexOf(first)], 2), range(p.usPerReq[p.order.indexOf(second)], 2), range(p.ratios, 3)]),
+      ['both (geometric mean of the medians)', range(costOf(first), 2), range(costOf(second), 2), fmt(ratio, 3)]]);
+  },
+};
