@@ -254,8 +254,8 @@ Two targets served at once, every process of both pinned to CPU 0, each loaded b
 \`wrk -t1 -c64\` (keep-alive, hello world) pinned to CPU 1, so both meet the same core, cache and
 moment; each round divides each target's CPU time (all its threads, from the scheduler's exact
 accounting) by the requests its wrk completed. Half the rounds run with the targets started in one
-order, half in the other (the start order alone moves the ratio by about 2 %; an A/A run of a target
-against itself reads about 0.98 in one order); the headline is the geometric mean of the two orders'
+order, half in the other (which target starts first, and takes the first slot, can move the ratio by
+a per cent or two); the headline is the geometric mean of the two orders'
 medians. A ratio above 1 means the second target spends more CPU per request than the first.
 
 ${cost()}

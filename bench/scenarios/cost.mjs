@@ -89,27 +89,30 @@ export default {
     } catch {
       throw new Error('cost needs taskset (util-linux): apt-get install -y util-linux');
     }
-    // Which target starts first and takes slot A biases the ratio by a few per cent (an A/A run of
-    // one target against itself reads 0.97–0.98): so half the rounds run with the targets started
+    // Which target starts first and takes slot A can bias the ratio by a per cent or two (an early A/A
+    // run of one target against itself read 0.97–0.98 in one order): so half the rounds run with the targets started
     // in the given order, half with them restarted in the opposite one; the headline is the
     // geometric mean of the two halves' medians, in which that bias cancels.
     const [first, second] = ctx.targets;
     const half = Math.max(1, Math.ceil(ctx.runs / 2));
     const phases = [];
-    for (const [phase, order] of [[0, [first, second]], [1, [second, first]]]) {
+    // By index, not name, so that an A/A run (one target named twice) reads right.
+    for (const [phase, slotOf] of [[0, [0, 1]], [1, [1, 0]]]) {
+      const order = slotOf.map((t) => ctx.targets[t]);
       const rounds = await runPhase(ctx, order, half, phase);
       // The cost of the second target over the first, whichever slot each had.
-      const ratios = rounds.map((r) => (order[0] === second ? r.ratioBA ** -1 : r.ratioBA));
-      phases.push({ order, ratios, usPerReq: order.map((_, i) => rounds.map((r) => r.rows[i].usPerReq)) });
+      const ratios = rounds.map((r) => (phase === 1 ? r.ratioBA ** -1 : r.ratioBA));
+      // usPerReq[t]: target t's (0: first, 1: second) cost, round by round.
+      phases.push({ order, ratios, usPerReq: [0, 1].map((t) => rounds.map((r) => r.rows[slotOf.indexOf(t)].usPerReq)) });
     }
     const ratio = Math.sqrt(median(phases[0].ratios) * median(phases[1].ratios));
     ctx.record({ load: 'summary', targets: ctx.targets, runs: half * 2, duration: ctx.duration,
       ratio, phases: phases.map((p) => ({ order: p.order, medianRatio: median(p.ratios), ratios: p.ratios })) });
     console.log(`\n## cost: CPU µs per request of ${second} over ${first}, keep-alive hello world; ${half} rounds of ${ctx.duration} s in each order, ` +
       `both targets at once on CPU ${SERVER_CPU}, wrk -t1 -c64 each on CPU ${WRK_CPU}`);
-    const costOf = (name) => phases.flatMap((p) => p.usPerReq[p.order.indexOf(name)]);
+    const costOf = (t) => phases.flatMap((p) => p.usPerReq[t]);
     printTable([['order (slot A, slot B)', `${first} µs/req`, `${second} µs/req`, `ratio ${second} / ${first} median [min–max]`],
-      ...phases.map((p) => [p.order.join(', '), range(p.usPerReq[p.order.indexOf(first)], 2), range(p.usPerReq[p.order.indexOf(second)], 2), range(p.ratios, 3)]),
-      ['both (geometric mean of the medians)', range(costOf(first), 2), range(costOf(second), 2), fmt(ratio, 3)]]);
+      ...phases.map((p) => [p.order.join(', '), range(p.usPerReq[0], 2), range(p.usPerReq[1], 2), range(p.ratios, 3)]),
+      ['both (geometric mean of the medians)', range(costOf(0), 2), range(costOf(1), 2), fmt(ratio, 3)]]);
   },
 };
