@@ -111,14 +111,14 @@ async function adaptFastify(obj: Obj): Promise<AdaptedApp> {
 }
 
 function adaptServer(server: http.Server): AdaptedApp {
+  const label = server instanceof http.Server ? 'http.Server' : 'https.Server';
   if (server.listenerCount('request') === 0) {
     throw new CorralError(
       'CORRAL_ERR_APP_NOT_SERVABLE',
-      `The exported ${server instanceof http.Server ? 'http' : 'https'}.Server has no request listener. Create it with http.createServer(listener), or export the listener itself.`,
+      `The exported ${label} has no request listener. Create it with http.createServer(listener), or export the listener itself.`,
     );
   }
   // emit() rather than a copy of the listeners, so listeners the app adds later also run.
-  const label = server instanceof http.Server ? 'http.Server' : 'https.Server';
   return { kind: 'http-server', label, listener: (req, res) => server.emit('request', req, res) };
 }
 

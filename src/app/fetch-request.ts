@@ -48,7 +48,7 @@ let serverRequest: ServerRequestClass | undefined;
  * Made on first use, not when this module loads: reading the global `Request` loads Node's
  * bundled undici (its fetch, its web streams, zlib), which a worker serving a Node listener app
  * never needs; running that code also leaves Node's shared internals (EventEmitter, timers) with
- * more object shapes in their inline caches, which measurably slows every request on node:http.
+ * more object shapes in their inline caches (see "What a request costs" in docs/architecture.md).
  */
 function serverRequestClass(): ServerRequestClass {
   if (serverRequest) return serverRequest;
