@@ -9,12 +9,15 @@ import { balance } from './results.mjs';
 import { TARGETS } from './targets.mjs';
 import { runWrk, wrkArgs } from './wrk.mjs';
 
-/** Start target `name` with per-worker counting on; returns { proc, port, readyMs, countsDir }. */
-export async function startTarget(name, root) {
+/**
+ * Start target `name` with per-worker counting on; returns { proc, port, readyMs, countsDir }.
+ * `prefix` runs the target's command under another one (e.g. `taskset -c 0`).
+ */
+export async function startTarget(name, root, { prefix = [] } = {}) {
   const t = TARGETS[name];
   const port = await freePort();
   const countsDir = mkdtempSync(join(tmpdir(), 'corral-bench-counts-'));
-  const proc = track(startProcess(t.cmd(port), { ...t.env, BENCH_COUNTS_DIR: countsDir }, root));
+  const proc = track(startProcess([...prefix, ...t.cmd(port)], { ...t.env, BENCH_COUNTS_DIR: countsDir }, root));
   try {
     const readyMs = await waitReady(proc, port);
     return { proc, port, readyMs, countsDir };

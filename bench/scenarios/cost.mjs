@@ -14,10 +14,10 @@
 import { availableParallelism } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, groupMembers, startProcess, stopProcess, track, waitReady } from '../lib/proc.mjs';
+import { startTarget, stopTarget } from '../lib/measure.mjs';
+import { groupMembers } from '../lib/proc.mjs';
 import { processCpuNs } from '../lib/procstat.mjs';
 import { fmt, median, printTable, range } from '../lib/results.mjs';
-import { TARGETS } from '../lib/targets.mjs';
 import { runWrk, wrkArgs } from '../lib/wrk.mjs';
 
 const SERVER_CPU = '0';
@@ -33,18 +33,13 @@ function groupCpu(pgid) {
 async function runPhase(ctx, order, rounds, phase) {
   const slots = [];
   try {
-    for (const name of order) {
-      const t = TARGETS[name];
-      const port = await freePort();
-      const proc = track(startProcess(['taskset', '-c', SERVER_CPU, ...t.cmd(port)], t.env, ctx.root));
-      slots.push({ name, port, proc });
-      await waitReady(proc, port);
-    }
+    for (const name of order) slots.push({ name, ...await startTarget(name, ctx.root, { prefix: ['taskset', '-c', SERVER_CPU] }) });
     const pinned = { prefix: ['taskset', '-c', WRK_CPU] };
     const loadBoth = (load, seconds, run) => {
       // Alternate which wrk starts first, so neither target always gets the head start.
-      const started = (run % 2 ? [...slots].reverse() : slots).map((s) => [s, runWrk(wrkArgs(load, s.port, seconds), seconds, pinned)]);
-      return Promise.all(slots.map((s) => started.find(([o]) => o === s)[1]));
+      const wrks = [];
+      for (const i of run % 2 ? [1, 0] : [0, 1]) wrks[i] = runWrk(wrkArgs(load, slots[i].port, seconds), seconds, pinned);
+      return Promise.all(wrks);
     };
     if (ctx.warmup > 0) {
       await loadBoth({ ...LOAD, headers: ['x-bench-nocount: 1'] }, ctx.warmup, 0);
@@ -70,7 +65,7 @@ async function runPhase(ctx, order, rounds, phase) {
     }
     return out;
   } finally {
-    for (const s of slots) await stopProcess(s.proc);
+    for (const s of slots) await stopTarget(s);
   }
 }
 
@@ -89,10 +84,10 @@ export default {
     } catch {
       throw new Error('cost needs taskset (util-linux): apt-get install -y util-linux');
     }
-    // Which target starts first and takes slot A can bias the ratio by a per cent or two (an early A/A
-    // run of one target against itself read 0.97–0.98 in one order): so half the rounds run with the targets started
-    // in the given order, half with them restarted in the opposite one; the headline is the
-    // geometric mean of the two halves' medians, in which that bias cancels.
+    // Which target starts first and takes slot A can bias the ratio by a per cent or two (an early
+    // A/A run read 0.97–0.98 in one order): so half the rounds run with the targets started in the
+    // given order, half with them restarted in the other; the headline is the geometric mean of the
+    // two halves' medians, in which that bias cancels.
     const [first, second] = ctx.targets;
     const half = Math.max(1, Math.ceil(ctx.runs / 2));
     const phases = [];
