@@ -188,7 +188,7 @@ function cost() {
   if (sums.length === 0) return 'No runs recorded yet.\n';
   return table(['when (UTC)', 'commit', 'command', 'ratio, first order', 'ratio, second order', 'ratio (geometric mean)'],
     sums.map((r) => [r.timestamp.slice(0, 16).replace('T', ' '), r.commit ?? '?',
-      `\`npm run bench -- cost ${r.targets.join(' ')} --runs ${r.runs}\``,
+      `\`npm run bench -- cost ${r.targets.join(' ')}${r.workload && r.workload !== 'constant' ? ` --loads ${r.workload}` : ''} --runs ${r.runs}\``,
       range(r.phases[0].ratios, 3), range(r.phases[1].ratios, 3), `**${fmt(r.ratio, 3)}**`])) + '\n';
 }
 
@@ -251,7 +251,7 @@ ${saturation()}
 ## CPU per request, side by side, \`npm run bench -- cost\`
 
 Two targets served at once, every process of both pinned to CPU 0, each loaded by its own
-\`wrk -t1 -c64\` (keep-alive, hello world) pinned to CPU 1, so both meet the same core, cache and
+\`wrk -t1 -c64\` (keep-alive, hello world; with \`--loads cpu\`, the CPU-bound app and \`-c8\`) pinned to CPU 1, so both meet the same core, cache and
 moment; each round divides each target's CPU time (all its threads, from the scheduler's exact
 accounting) by the requests its wrk completed. Half the rounds run with the targets started in one
 order, half in the other (which target starts first, and takes the first slot, can move the ratio by

@@ -11,13 +11,14 @@ import { runWrk, wrkArgs } from './wrk.mjs';
 
 /**
  * Start target `name` with per-worker counting on; returns { proc, port, readyMs, countsDir }.
- * `prefix` runs the target's command under another one (e.g. `taskset -c 0`).
+ * `prefix` runs the target's command under another one (e.g. `taskset -c 0`); `app` serves another
+ * app than the target's default (hello world), with `env` added to the target's environment.
  */
-export async function startTarget(name, root, { prefix = [] } = {}) {
+export async function startTarget(name, root, { prefix = [], app, env = {} } = {}) {
   const t = TARGETS[name];
   const port = await freePort();
   const countsDir = mkdtempSync(join(tmpdir(), 'corral-bench-counts-'));
-  const proc = track(startProcess([...prefix, ...t.cmd(port)], { ...t.env, BENCH_COUNTS_DIR: countsDir }, root));
+  const proc = track(startProcess([...prefix, ...t.cmd(port, app)], { ...t.env, ...env, BENCH_COUNTS_DIR: countsDir }, root));
   try {
     const readyMs = await waitReady(proc, port);
     return { proc, port, readyMs, countsDir };
