@@ -48,33 +48,63 @@ const CAPTURE_DEADLINE_MS = 1200;
 
 type Level = 'none' | 'warning' | 'error';
 let reached: Level = 'none';
-let busy = false;
 
-setInterval(() => {
+/** How often the stamp is read: once per stamp (at least every 20 ms). */
+const POLL_MS = Math.max(20, data.beatMs);
+
+/**
+ * The watchdog sleeps in Atomics.wait() between reads instead of on a timer: a read then costs a
+ * futex wake-up and a few lines of JavaScript, not a turn of this thread's event loop, which is
+ * most of what the thread costs a busy worker (measured with `npm run bench -- cost`). The loop
+ * gives the event loop back only to write a report (the inspector session's replies arrive there);
+ * termination (the worker exiting) interrupts the wait.
+ */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+function watch(): void {
+  for (;;) {
+    Atomics.wait(sleeper, 0, 0, POLL_MS);
+    const level = check();
+    if (level !== null) return report(level.level, level.blockedMs);
+  }
+}
+
+/** Reads the stamp; what to report, if anything. */
+function check(): { level: 'warning' | 'error'; blockedMs: number } | null {
   const blockedMs = Date.now() - beat[0]!;
   if (blockedMs < data.beatMs * 3) {
     reached = 'none';
-    return;
+    return null;
   }
-  // The master is gone (even SIGKILLed) and the main thread, blocked, cannot notice: a worker must
-  // never outlive its master holding the listening sockets. A healthy main thread exits by itself.
+  checkMaster();
+  if (data.errorAfterMs > 0 && blockedMs >= data.errorAfterMs && reached !== 'error') return { level: 'error', blockedMs };
+  if (data.warnAfterMs > 0 && blockedMs >= data.warnAfterMs && reached === 'none') return { level: 'warning', blockedMs };
+  return null;
+}
+
+/**
+ * The master is gone (even SIGKILLed) and the main thread, blocked, cannot notice: a worker must
+ * never outlive its master holding the listening sockets. A healthy main thread exits by itself.
+ */
+function checkMaster(): void {
   if (process.ppid !== data.masterPid) process.kill(process.pid, 'SIGKILL');
-  if (busy) return;
-  if (data.errorAfterMs > 0 && blockedMs >= data.errorAfterMs && reached !== 'error') report('error', blockedMs);
-  else if (data.warnAfterMs > 0 && blockedMs >= data.warnAfterMs && reached === 'none') report('warning', blockedMs);
-}, Math.max(20, Math.floor(data.beatMs / 2)));
+}
 
 function report(level: 'warning' | 'error', blockedMs: number): void {
   reached = level;
-  busy = true;
+  // The master is still watched for while the report is written.
+  const master = setInterval(checkMaster, POLL_MS);
   captureMainThread()
     .then(({ frames, evaluated }) => log.log(level, describe(level, blockedMs, frames, evaluated)))
     .catch((err: Error) => log.log(level, `${headline(level, blockedMs)}; its stack could not be read: ${err.message}`))
     .finally(() => {
-      busy = false;
+      clearInterval(master);
       if (level === 'error') tellMaster();
+      setImmediate(watch);
     });
 }
+
+watch();
 
 /** One line on the watchdog pipe: the master may now kill the stuck worker. */
 function tellMaster(): void {
