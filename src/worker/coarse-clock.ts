@@ -39,14 +39,6 @@ export function tickEvery(ms: number, onTick?: (now: number) => void): void {
   timer.unref();
 }
 
-/** Stops the ticks and forgets the listeners (the copy keeps its last value). */
-export function stopClock(): void {
-  if (timer) clearInterval(timer);
-  timer = null;
-  every = Infinity;
-  listeners.length = 0;
-}
-
 function tick(): void {
   now = Date.now();
   for (const listener of listeners) listener(now);
