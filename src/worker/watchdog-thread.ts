@@ -49,21 +49,25 @@ const CAPTURE_DEADLINE_MS = 1200;
 type Level = 'none' | 'warning' | 'error';
 let reached: Level = 'none';
 
-/** How often the stamp is read: once per stamp (at least every 20 ms). */
+/** How often a stale stamp is read: once per stamp (at least every 20 ms). */
 const POLL_MS = Math.max(20, data.beatMs);
 
 /**
  * The watchdog sleeps in Atomics.wait() between reads instead of on a timer: a read then costs a
- * futex wake-up and a few lines of JavaScript, not a turn of this thread's event loop, which is
- * most of what the thread costs a busy worker (measured with `npm run bench -- cost`). The loop
- * gives the event loop back only to write a report (the inspector session's replies arrive there);
+ * futex wake-up and a few lines of JavaScript, not a turn of this thread's event loop. And it
+ * sleeps as long as the stamp cannot go stale (three stamps after the latest one), so a healthy
+ * worker's watchdog wakes about twice a second; once the stamp is stale it reads it every stamp.
+ * Each wake-up of this thread costs the busy main thread's requests about as much as the rest of the
+ * watchdog (measured with `npm run bench -- cost`; see docs/architecture.md). The loop gives the
+ * event loop back only to write a report (the inspector session's replies arrive there);
  * termination (the worker exiting) interrupts the wait.
  */
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function watch(): void {
   for (;;) {
-    Atomics.wait(sleeper, 0, 0, POLL_MS);
+    const staleAt = beat[0]! + data.beatMs * 3;
+    Atomics.wait(sleeper, 0, 0, Math.max(POLL_MS, staleAt - Date.now()));
     const level = check();
     if (level !== null) return report(level.level, level.blockedMs);
   }

@@ -29,9 +29,9 @@ export const INFLIGHT_EXPRESSION = `globalThis[Symbol.for(${JSON.stringify(INFLI
 /**
  * How often the main thread stamps the shared clock: a quarter of the shortest threshold (the
  * warning or the error), between 25 and 250 ms. The default 1 s warning gives 250 ms, so an idle
- * worker wakes eight times a second for its watchdog (four stamps, four reads; a 100 ms clock read
- * twice per stamp cost about 0.5 % of a core per idle worker), and a stale stamp is still noticed
- * well before any threshold.
+ * worker wakes about six times a second for its watchdog (four stamps, two reads; a 100 ms clock
+ * read twice per stamp cost about 0.5 % of a core per idle worker), and a stale stamp is still
+ * noticed well before any threshold.
  */
 export function beatIntervalMs(warnAfterMs: number, errorAfterMs: number): number {
   const shortest = Math.min(...[warnAfterMs, errorAfterMs].filter((t) => t > 0));
