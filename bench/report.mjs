@@ -251,7 +251,7 @@ ${saturation()}
 ## CPU per request, side by side, \`npm run bench -- cost\`
 
 Two targets served at once, every process of both pinned to CPU 0, each loaded by its own
-\`wrk -t1 -c64\` (keep-alive, hello world; with \`--loads cpu\`, the CPU-bound app and \`-c8\`) pinned to CPU 1, so both meet the same core, cache and
+\`wrk -t1 -c64\` (keep-alive, hello world; with \`--loads cpu\`, the CPU-bound app and \`-c8\`; with \`--loads close\`, \`Connection: close\` on every request) pinned to CPU 1, so both meet the same core, cache and
 moment; each round divides each target's CPU time (all its threads, from the scheduler's exact
 accounting) by the requests its wrk completed. Half the rounds run with the targets started in one
 order, half in the other (which target starts first, and takes the first slot, can move the ratio by

@@ -181,6 +181,7 @@ Object.assign(TARGETS, {
   // One worker each: the `cost` scenario compares what serving a request costs, apart from any split.
   'corral-w1': corralWith('corral -w 1', 1, []),
   'cluster-app-w1': clusterApp(1),
+  'cluster-app-w1-none': clusterApp(1, 'none'),
   'corral-sync-w1': corralWith('corral -k sync -w 1', 1, ['-k', 'sync']),
   'corral-thread-w1t1': corralWith('corral -k thread -w 1 --threads 1', 1, ['-k', 'thread', '--threads', '1']),
   'corral-w1-no-watchdog': corralWith('corral -w 1 --timeout 0 --blocked-warning 0 (no watchdog thread)', 1,

@@ -15,7 +15,8 @@
 // Loads (`--loads`, one per run): `constant` (default) is the hello-world app with 64 keep-alive
 // connections per target; `cpu` is the CPU-bound app (about 10 ms of CPU per request, calibrated
 // once and the same for both targets) with 8 connections each, which shows what a worker class adds
-// around a handler that computes (a sync worker's connection per request, a thread worker's relay).
+// around a handler that computes (a sync worker's connection per request, a thread worker's relay);
+// `close` is hello world with `Connection: close` on every request, what a connection costs.
 import { availableParallelism } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +32,7 @@ const WRK_CPU = '1';
 const LOADS = {
   constant: { app: 'bench/apps/hello.mjs', threads: 1, connections: 64 },
   cpu: { app: 'bench/apps/cpu.mjs', threads: 1, connections: 8 },
+  close: { app: 'bench/apps/hello.mjs', threads: 1, connections: 64, headers: ['Connection: close'] },
 };
 
 /** CPU ns of every thread of every process in the target's group, by process. */
@@ -40,7 +42,7 @@ function groupCpu(pgid) {
 
 /** Starts `order` (slot A first), warms both up, runs `rounds` rounds; always stops both. */
 async function runPhase(ctx, load, order, rounds, phase) {
-  const wrkLoad = { threads: load.threads, connections: load.connections };
+  const wrkLoad = { threads: load.threads, connections: load.connections, headers: load.headers };
   const slots = [];
   try {
     for (const name of order) {
@@ -54,7 +56,7 @@ async function runPhase(ctx, load, order, rounds, phase) {
       return Promise.all(wrks);
     };
     if (ctx.warmup > 0) {
-      await loadBoth({ ...wrkLoad, headers: ['x-bench-nocount: 1'] }, ctx.warmup, 0);
+      await loadBoth({ ...wrkLoad, headers: [...(wrkLoad.headers ?? []), 'x-bench-nocount: 1'] }, ctx.warmup, 0);
       await sleep(200);
     }
     const out = [];
