@@ -52,13 +52,15 @@ let reached: Level = 'none';
 /** How often a stale stamp is read: once per stamp (at least every 20 ms). */
 const POLL_MS = Math.max(20, data.beatMs);
 
+/** A stamp this old is stale: the main thread has missed three stamps in a row. */
+const STALE_MS = data.beatMs * 3;
+
 /**
  * The watchdog sleeps in Atomics.wait() between reads instead of on a timer: a read then costs a
  * futex wake-up and a few lines of JavaScript, not a turn of this thread's event loop. And it
- * sleeps as long as the stamp cannot go stale (three stamps after the latest one), so a healthy
- * worker's watchdog wakes about twice a second; once the stamp is stale it reads it every stamp.
- * Each wake-up of this thread costs the busy main thread's requests about as much as the rest of the
- * watchdog (measured with `npm run bench -- cost`; see docs/architecture.md). The loop gives the
+ * sleeps until the latest stamp could go stale, so a healthy worker's watchdog wakes about twice a
+ * second; once the stamp is stale it reads it every stamp. Its wake-ups are what the watchdog
+ * costs a busy worker (`npm run bench -- cost`, see docs/architecture.md). The loop gives the
  * event loop back only to write a report (the inspector session's replies arrive there);
  * termination (the worker exiting) interrupts the wait.
  */
@@ -66,8 +68,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function watch(): void {
   for (;;) {
-    const staleAt = beat[0]! + data.beatMs * 3;
-    Atomics.wait(sleeper, 0, 0, Math.max(POLL_MS, staleAt - Date.now()));
+    Atomics.wait(sleeper, 0, 0, Math.max(POLL_MS, beat[0]! + STALE_MS - Date.now()));
     const level = check();
     if (level !== null) return report(level.level, level.blockedMs);
   }
@@ -76,7 +77,7 @@ function watch(): void {
 /** Reads the stamp; what to report, if anything. */
 function check(): { level: 'warning' | 'error'; blockedMs: number } | null {
   const blockedMs = Date.now() - beat[0]!;
-  if (blockedMs < data.beatMs * 3) {
+  if (blockedMs < STALE_MS) {
     reached = 'none';
     return null;
   }
