@@ -86,6 +86,10 @@ const resultsFile = join(here, 'results', `${scenarioName}.jsonl`);
 let commit = null;
 try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  // "abc1234+": the measured code is that commit plus uncommitted changes to the server or the bench.
+  const changed = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench/lib', 'bench/peers', 'bench/apps', 'bench/scenarios'],
+    { cwd: root, encoding: 'utf8' });
+  if (changed.trim() !== '') commit += '+';
 } catch {
   // not a git checkout
 }

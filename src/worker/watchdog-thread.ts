@@ -55,11 +55,21 @@ const POLL_MS = Math.max(20, data.beatMs);
 /** A stamp this old is stale: the main thread has missed three stamps in a row. */
 const STALE_MS = data.beatMs * 3;
 
+/** While the main thread is blocked, the master's death is noticed this soon (a worker must not outlive it by 2 s). */
+const MASTER_CHECK_MS = 1000;
+
+/**
+ * How long after a stamp the first thing can be due: the warning, the error or the master check.
+ * Never less than STALE_MS (the stamp period is at most a quarter of either threshold).
+ */
+const FIRST_DUE_MS = Math.min(MASTER_CHECK_MS, ...[data.warnAfterMs, data.errorAfterMs].filter((t) => t > 0));
+
 /**
  * The watchdog sleeps in Atomics.wait() between reads instead of on a timer: a read then costs a
  * futex wake-up and a few lines of JavaScript, not a turn of this thread's event loop. And it
- * sleeps until the latest stamp could go stale, so a healthy worker's watchdog wakes about twice a
- * second; once the stamp is stale it reads it every stamp. Its wake-ups are what the watchdog
+ * sleeps until something could first be due after the latest stamp (the warning, by default a
+ * second after it), so a healthy worker's watchdog wakes about once a second; once the stamp is
+ * stale it reads it every stamp. Its wake-ups are what the watchdog
  * costs a busy worker (`npm run bench -- cost`, see docs/architecture.md). The loop gives the
  * event loop back only to write a report (the inspector session's replies arrive there);
  * termination (the worker exiting) interrupts the wait.
@@ -68,7 +78,7 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function watch(): void {
   for (;;) {
-    Atomics.wait(sleeper, 0, 0, Math.max(POLL_MS, beat[0]! + STALE_MS - Date.now()));
+    Atomics.wait(sleeper, 0, 0, Math.max(POLL_MS, beat[0]! + FIRST_DUE_MS - Date.now()));
     const level = check();
     if (level !== null) return report(level.level, level.blockedMs);
   }
