@@ -19,11 +19,14 @@ const table = (head, rows) => [
   `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`),
 ].join('\n');
 
-/** Batches: rows with the same normalized command (and load/app), newest first. */
+/**
+ * Batches: rows with the same normalized command (and load/app) on the same kind of machine, newest
+ * first. Runs on different hosts are never pooled: their absolute numbers are not comparable.
+ */
 function batches(rows, keyOf) {
   const groups = new Map();
   for (const r of rows) {
-    const key = keyOf(r);
+    const key = `${r.machine?.cpuModel ?? '?'}|${keyOf(r)}`;
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(r);
   }
@@ -32,7 +35,8 @@ function batches(rows, keyOf) {
 const latest = (rs) => rs.map((r) => r.timestamp).sort().at(-1);
 const span = (rs) => {
   const ts = rs.map((r) => r.timestamp).sort();
-  return `${ts[0].slice(0, 16).replace('T', ' ')} – ${ts.at(-1).slice(11, 16)} UTC, commit ${[...new Set(rs.map((r) => r.commit))].join(', ')}`;
+  const cpu = rs[0].machine?.cpuModel;
+  return `${ts[0].slice(0, 16).replace('T', ' ')} – ${ts.at(-1).slice(11, 16)} UTC, commit ${[...new Set(rs.map((r) => r.commit))].join(', ')}${cpu ? `, ${cpu}` : ''}`;
 };
 
 function saturation() {
@@ -192,12 +196,14 @@ function cost() {
       range(r.phases[0].ratios, 3), range(r.phases[1].ratios, 3), `**${fmt(r.ratio, 3)}**`])) + '\n';
 }
 
-/** Saturation medians of the newest batch per load, as a bar chart. */
+/** Saturation medians of the newest full comparison (every peer, nginx included) per load, as a bar chart. */
 async function saturationChart() {
   const rows = read('saturation').filter((r) => r.command);
   const values = [];
   const seenLoads = new Set();
-  for (const [, rs] of batches(rows, (r) => `${r.load} ${norm(r.command)}`)) {
+  const all = batches(rows, (r) => `${r.load} ${norm(r.command)}`);
+  const full = all.filter(([, rs]) => rs.some((r) => r.target === 'nginx-return200'));
+  for (const [, rs] of full.length ? full : all) {
     if (seenLoads.has(rs[0].load)) continue;
     seenLoads.add(rs[0].load);
     for (const t of new Set(rs.map((r) => r.target))) {
