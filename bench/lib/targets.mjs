@@ -184,6 +184,7 @@ Object.assign(TARGETS, {
   'cluster-app-w1-none': clusterApp(1, 'none'),
   'corral-sync-w1': corralWith('corral -k sync -w 1', 1, ['-k', 'sync']),
   'corral-thread-w1t1': corralWith('corral -k thread -w 1 --threads 1', 1, ['-k', 'thread', '--threads', '1']),
+  'corral-w1-nov8flag': corralWith('corral -w 1 --v8-flags "" (without corral\'s default V8 flag)', 1, ['--v8-flags', '']),
   'corral-w1-no-watchdog': corralWith('corral -w 1 --timeout 0 --blocked-warning 0 (no watchdog thread)', 1,
     ['--timeout', '0', '--blocked-warning', '0']),
   // corral's default --v8-flags on the bare cluster, and corral without it: what the flag does, apart.
