@@ -1,7 +1,9 @@
 // The main thread's handle on one app thread: starts it, hands it one request at a time, routes its messages. Worker process, main thread.
 import { Worker } from 'node:worker_threads';
 import type { Post } from './main-relay.js';
-import { deserializeError, Tag, type ThreadData, type ToMain, type ToThread } from './protocol.js';
+import {
+  deserializeError, requestToWire, responseFromWire, Tag, type ResponseWire, type ThreadData, type ToMain, type ToThread,
+} from './protocol.js';
 
 /** starting: loading the app. idle/busy: serving. retired: being replaced (stuck, or failed). exited: gone. */
 export type ThreadState = 'starting' | 'idle' | 'busy' | 'retired' | 'exited';
@@ -54,7 +56,8 @@ export class AppThread {
   readonly #events: AppThreadEvents;
   #crash: Error | undefined;
   #settle: { resolve: (r: AppReady) => void; reject: (e: Error) => void } | undefined;
-  readonly #post = (msg: ToThread, transfer?: ArrayBuffer[]): void => this.worker.postMessage(msg, transfer);
+  readonly #post = (msg: ToThread, transfer?: ArrayBuffer[]): void =>
+    this.worker.postMessage(msg.t === Tag.REQUEST ? requestToWire(msg) : msg, transfer);
   readonly #relayDone = (relay: Relay): void => this.#finished(relay);
 
   constructor(data: Omit<ThreadData, 'beat' | 'beatMs'>, events: AppThreadEvents) {
@@ -69,7 +72,7 @@ export class AppThread {
       this.#settle = { resolve, reject };
     });
     this.ready.catch(() => undefined); // whoever waits handles it; an unwatched failure is not a crash
-    this.worker.on('message', (msg: ToMain) => this.#onMessage(msg));
+    this.worker.on('message', (msg: ToMain | ResponseWire) => this.#onMessage(Array.isArray(msg) ? responseFromWire(msg) : msg));
     this.worker.on('error', (err) => {
       this.#crash = err;
     });

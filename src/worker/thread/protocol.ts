@@ -90,6 +90,49 @@ export type ToMain =
   /** An informational (1xx) response before the final one: 100, 102 or 103 (with its hints). */
   | { t: typeof Tag.INFO; id: number; status: 100 | 102 | 103; headers: Record<string, string | string[]> };
 
+/**
+ * The wire form of the two messages every request sends, REQUEST and RESPONSE: flat arrays. Structured
+ * clone rebuilds an object property by property (through V8's map transitions), a dense array of the
+ * same values in about half the time, and these two crossings are most of what the thread relay
+ * costs a small request (see docs/worker-classes.md). Other messages cross as objects.
+ */
+export type RequestWire = [
+  t: typeof Tag.REQUEST, id: number, method: string, url: string, httpVersion: string, complete: 0 | 1,
+  rawHeaders: string[], socket: RequestMessage['socket'],
+];
+export type ResponseWire = [
+  t: typeof Tag.RESPONSE, id: number, flags: number, chunks: Chunk[] | null, trailers: Array<[string, string]> | null,
+  status: number, message: string, headers: ResponseHead['headers'] | null, sendDate: 0 | 1,
+];
+const END = 1;
+const FLUSH = 2;
+
+export function requestToWire(m: RequestMessage): RequestWire {
+  return [Tag.REQUEST, m.id, m.method, m.url, m.httpVersion, m.complete ? 1 : 0, m.rawHeaders, m.socket];
+}
+
+export function requestFromWire(w: RequestWire): RequestMessage {
+  return { t: Tag.REQUEST, id: w[1], method: w[2], url: w[3], httpVersion: w[4], rawHeaders: w[6], socket: w[7], complete: w[5] === 1 };
+}
+
+export function responseToWire(m: ResponseMessage): ResponseWire {
+  const h = m.head;
+  return [
+    Tag.RESPONSE, m.id, (m.end ? END : 0) | (m.flush ? FLUSH : 0), m.chunks ?? null, m.trailers ?? null,
+    h ? h.status : 0, h ? h.message : '', h ? h.headers : null, h?.sendDate ? 1 : 0,
+  ];
+}
+
+export function responseFromWire(w: ResponseWire): ResponseMessage {
+  const m: ResponseMessage = { t: Tag.RESPONSE, id: w[1] };
+  if (w[7] !== null) m.head = { status: w[5], message: w[6], headers: w[7], sendDate: w[8] === 1 };
+  if (w[3] !== null) m.chunks = w[3];
+  if (w[4] !== null) m.trailers = w[4];
+  if (w[2] & FLUSH) m.flush = true;
+  if (w[2] & END) m.end = true;
+  return m;
+}
+
 /** An error as it crosses threads: structured clone drops a CorralError's class and code. */
 export interface SerializedError {
   name: string;

@@ -4,7 +4,7 @@ import { loadApp, type LoadedApp } from '../../app/load-app.js';
 import { describeError, Logger } from '../../log/logger.js';
 import { guardListener, type AppListener } from '../handle-request.js';
 import { Exchange } from './exchange.js';
-import { serializeError, Tag, type ToMain, type ToThread } from './protocol.js';
+import { requestFromWire, responseToWire, serializeError, Tag, type RequestWire, type ToMain, type ToThread } from './protocol.js';
 import type { ThreadData } from './protocol.js';
 
 const data = workerData as ThreadData;
@@ -23,7 +23,7 @@ function startBeating(): void {
 }
 
 function send(msg: ToMain, transfer?: ArrayBuffer[]): void {
-  port.postMessage(msg, transfer);
+  port.postMessage(msg.t === Tag.RESPONSE ? responseToWire(msg) : msg, transfer);
 }
 
 let current: Exchange | null = null;
@@ -36,7 +36,8 @@ function serve(app: LoadedApp): void {
   // Inside the thread, the one generic catch of the request path: a throw or rejection before
   // headers is answered 500 (relayed like any response) and logged; the thread serves on.
   const listener: AppListener = guardListener(app.listener, log);
-  port.on('message', (msg: ToThread) => {
+  port.on('message', (wire: ToThread | RequestWire) => {
+    const msg = Array.isArray(wire) ? requestFromWire(wire) : wire;
     if (msg.t === Tag.REQUEST) {
       // Queued requests arrive in one run of message callbacks, without the event loop turning
       // (and the interval stamping) in between: each request starts a fresh stamp, so only one
