@@ -103,7 +103,7 @@ export default {
     // given order, half with them restarted in the other; the headline is the geometric mean of the
     // two halves' medians, in which that bias cancels.
     const [loadName, ...more] = checkLoads(ctx.loads ?? ['constant'], LOADS);
-    if (more.length > 0) throw new Error('cost measures one load per run (--loads constant or --loads cpu)');
+    if (more.length > 0) throw new Error(`cost measures one load per run (--loads one of: ${Object.keys(LOADS).join(', ')})`);
     const load = { name: loadName, ...LOADS[loadName] };
     if (loadName === 'cpu') {
       load.env = { CPU_ROUNDS_PER_MS: String(calibrateCpuApp(ctx.root)) };
@@ -124,8 +124,8 @@ export default {
     const ratio = Math.sqrt(median(phases[0].ratios) * median(phases[1].ratios));
     ctx.record({ load: 'summary', workload: loadName, targets: ctx.targets, runs: half * 2, duration: ctx.duration,
       ratio, phases: phases.map((p) => ({ order: p.order, medianRatio: median(p.ratios), ratios: p.ratios })) });
-    const what = loadName === 'cpu' ? 'CPU-bound app (~10 ms per request)' : 'hello world';
-    console.log(`\n## cost: CPU µs per request of ${second} over ${first}, keep-alive ${what}; ${half} rounds of ${ctx.duration} s in each order, ` +
+    const what = { constant: 'keep-alive hello world', cpu: 'keep-alive CPU-bound app (~10 ms per request)', close: 'hello world with Connection: close' }[loadName];
+    console.log(`\n## cost: CPU µs per request of ${second} over ${first}, ${what}; ${half} rounds of ${ctx.duration} s in each order, ` +
       `both targets at once on CPU ${SERVER_CPU}, wrk -t1 -c${load.connections} each on CPU ${WRK_CPU}`);
     const costOf = (t) => phases.flatMap((p) => p.usPerReq[t]);
     printTable([['order (slot A, slot B)', `${first} µs/req`, `${second} µs/req`, `ratio ${second} / ${first} median [min–max]`],

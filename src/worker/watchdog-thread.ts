@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { WATCHDOG_FD_ENV } from '../ipc/messages.js';
 import { Logger } from '../log/logger.js';
 import { StackCapture, type CapturedStack } from './stack-capture.js';
-import { INFLIGHT_EXPRESSION, type WatchdogData, type InflightRequest } from './watchdog.js';
+import { INFLIGHT_EXPRESSION, shortestThresholdMs, type WatchdogData, type InflightRequest } from './watchdog.js';
 
 const data = workerData as WatchdogData;
 const beat = new Float64Array(data.beat);
@@ -62,7 +62,7 @@ const MASTER_CHECK_MS = 1000;
  * How long after a stamp the first thing can be due: the warning, the error or the master check.
  * Never less than STALE_MS (the stamp period is at most a quarter of either threshold).
  */
-const FIRST_DUE_MS = Math.min(MASTER_CHECK_MS, ...[data.warnAfterMs, data.errorAfterMs].filter((t) => t > 0));
+const FIRST_DUE_MS = Math.min(MASTER_CHECK_MS, shortestThresholdMs(data.warnAfterMs, data.errorAfterMs));
 
 /**
  * The watchdog sleeps in Atomics.wait() between reads instead of on a timer: a read then costs a

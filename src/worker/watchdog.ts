@@ -26,15 +26,21 @@ const INFLIGHT_KEY = 'corral.inflight';
 /** Evaluated inside the paused main thread to list its requests in flight. */
 export const INFLIGHT_EXPRESSION = `globalThis[Symbol.for(${JSON.stringify(INFLIGHT_KEY)})]?.()`;
 
+/** The sooner of the warning and the error thresholds that are on (0 is off); Infinity if neither is. */
+export function shortestThresholdMs(warnAfterMs: number, errorAfterMs: number): number {
+  return Math.min(...[warnAfterMs, errorAfterMs].filter((t) => t > 0));
+}
+
 /**
  * How often the main thread stamps the shared clock: a quarter of the shortest threshold (the
  * warning or the error), between 25 and 250 ms. The default 1 s warning gives 250 ms, so an idle
- * worker wakes about six times a second for its watchdog (four stamps, two reads; a 100 ms clock
- * read twice per stamp cost about 0.5 % of a core per idle worker), and a stale stamp is still
- * noticed well before any threshold.
+ * worker wakes about five times a second for its watchdog (four stamps on the main thread, about
+ * one read on the watchdog thread, which sleeps until something can be due; a 100 ms clock read
+ * twice per stamp cost about 0.5 % of a core per idle worker), and a stale stamp is still noticed
+ * well before any threshold.
  */
 export function beatIntervalMs(warnAfterMs: number, errorAfterMs: number): number {
-  const shortest = Math.min(...[warnAfterMs, errorAfterMs].filter((t) => t > 0));
+  const shortest = shortestThresholdMs(warnAfterMs, errorAfterMs);
   return Math.min(250, Math.max(25, Math.floor(shortest / 4)));
 }
 
