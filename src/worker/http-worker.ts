@@ -23,6 +23,19 @@ export interface WorkerClassOptions {
 /** How often a stopping worker closes the keep-alive connections that have become idle. */
 const IDLE_SWEEP_MS = 50;
 
+/**
+ * An idle keep-alive connection is closed this long after --keep-alive has passed, as Node does
+ * (its socket timeout is keepAliveTimeout + 1 s): the response advertises `Keep-Alive: timeout=N`,
+ * and a client that reuses its connection just before N must not meet the close (ECONNRESET).
+ */
+const KEEP_ALIVE_GRACE_MS = 1000;
+
+/**
+ * How often the keep-alive sweep looks at the open connections: a tenth of --keep-alive, between
+ * 100 and 500 ms. An idle connection closes between --keep-alive + 1 s and that plus three periods.
+ */
+const keepAliveSweepMs = (keepAliveMs: number): number => Math.min(500, Math.max(100, keepAliveMs / 10));
+
 /** How often, at most, a worker reports its connection count to the master. */
 const REPORT_INTERVAL_MS = 100;
 
@@ -77,6 +90,12 @@ export class HttpWorker implements WorkerServer {
    * allocation, and the request path stays as cheap as a bare node:http server's.
    */
   readonly #connections = new Map<Socket, number>();
+  /**
+   * For the keep-alive sweep: each connection's bytes read when a sweep last looked, and when a
+   * sweep last saw it active (bytes arrived, or a response in progress). Touched by sweeps only.
+   */
+  readonly #activity = new Map<Socket, { bytesRead: number; at: number }>();
+  #keepAliveSweep: NodeJS.Timeout | null = null;
   /** Whether this worker reports its connections and takes balance limits (--rebalance). */
   readonly #balancing: boolean;
   #balanceLimit: number | null = null;
@@ -95,24 +114,38 @@ export class HttpWorker implements WorkerServer {
     this.#opts = opts;
     this.#policy = policy;
     const { keepAlive } = opts.config;
-    // Node reads a keepAliveTimeout of 0 as "no idle timeout"; --keep-alive 0 means close at once.
-    this.#server = http.createServer({ keepAliveTimeout: keepAlive > 0 ? keepAlive * 1000 : 1 });
+    const keepAliveMs = keepAlive * 1000;
+    const closeAfter = keepAlive <= 0;
+    // The idle timeout is corral's sweep (#sweepKeepAlive), not Node's: Node arms a socket timer
+    // after every response and disarms it on the next request (a new Timeout object each time),
+    // 3.6 % of a hello-world request's CPU (docs/architecture.md). Node reads a keepAliveTimeout
+    // of 0 as "no idle timeout"; with --keep-alive 0 every connection closes after its response.
+    this.#server = http.createServer({ keepAliveTimeout: closeAfter ? 1 : 0 });
     const guarded = guardListener(opts.listener, opts.log);
     const listener = policy.wrap ? policy.wrap(guarded) : guarded;
-    const closeAfter = keepAlive <= 0;
     this.#balancing = opts.config.rebalance && policy.maxConnections > 1;
     tickEvery(CLOCK_TICK_MS);
     this.#server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (closeAfter || this.#draining) res.shouldKeepAlive = false;
       else if (this.#shedBudget > 0) this.#shed(req.socket, res);
+      // What the response advertises (`Keep-Alive: timeout=N`); Node copies it from the server's
+      // keepAliveTimeout, which is 0 here.
+      (res as KeepAliveResponse)._keepAliveTimeout = keepAliveMs;
       this.#connections.set(req.socket, coarseNow());
       listener(req, res);
     });
+    if (!closeAfter) {
+      const closeIdleAfterMs = keepAliveMs + KEEP_ALIVE_GRACE_MS;
+      const every = keepAliveSweepMs(keepAliveMs);
+      this.#keepAliveSweep = setInterval(() => this.#sweepKeepAlive(closeIdleAfterMs + every), every);
+      this.#keepAliveSweep.unref();
+    }
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
     // An Expect other than 100-continue: Node's own 417 would keep the connection open, which pins a
     // sync worker and ignores --keep-alive 0 and a graceful stop. Same answer, same close rules.
     this.#server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (closeAfter || this.#draining || policy.maxConnections === 1) res.shouldKeepAlive = false;
+      (res as KeepAliveResponse)._keepAliveTimeout = keepAliveMs;
       this.#connections.set(req.socket, coarseNow());
       res.writeHead(417).end();
     });
@@ -146,6 +179,7 @@ export class HttpWorker implements WorkerServer {
 
   #closed(socket: Socket): void {
     this.#connections.delete(socket);
+    this.#activity.delete(socket);
     if (this.#draining) {
       if (this.#connections.size === 0) this.#drained?.();
     } else if (this.#acceptors.paused && !this.#full()) {
@@ -183,6 +217,31 @@ export class HttpWorker implements WorkerServer {
       oldest = arrived;
     }
     return found;
+  }
+
+  /**
+   * Closes the keep-alive connections idle for `idleMs` since a sweep last saw them active. Only
+   * connections that have had a request: one that never sent one is left to Node's headers
+   * timeout, as before. A connection receiving bytes (the next request, even half of it) or
+   * answering a request is active. Sweeps are `every` apart, so a connection seen active at T went
+   * idle by T + every at the latest: closing at T + idleMs (idleMs = --keep-alive + grace + every)
+   * never comes before --keep-alive + grace of real idleness.
+   */
+  #sweepKeepAlive(idleMs: number): void {
+    const now = Date.now();
+    for (const [socket, arrived] of this.#connections) {
+      if (arrived === 0) continue;
+      const bytesRead = socket.bytesRead;
+      const seen = this.#activity.get(socket);
+      if (seen === undefined) {
+        this.#activity.set(socket, { bytesRead, at: now });
+      } else if (bytesRead !== seen.bytesRead || responseOn(socket)) {
+        seen.bytesRead = bytesRead;
+        seen.at = now;
+      } else if (now - seen.at >= idleMs) {
+        socket.destroy();
+      }
+    }
   }
 
   #reclaim(socket: Socket | null): void {
@@ -285,6 +344,7 @@ export class HttpWorker implements WorkerServer {
   stop(): Promise<void> {
     this.#draining = true;
     if (this.#reportTimer) clearTimeout(this.#reportTimer);
+    if (this.#keepAliveSweep) clearInterval(this.#keepAliveSweep);
     if (this.#reclaimPoll) clearInterval(this.#reclaimPoll);
     this.#acceptors.close();
     // A response not started yet says `Connection: close`, and its connection closes after it.
@@ -314,6 +374,9 @@ export class HttpWorker implements WorkerServer {
     }));
   }
 }
+
+/** Node's field for the `Keep-Alive: timeout=N` header of a response (ms). */
+type KeepAliveResponse = http.ServerResponse & { _keepAliveTimeout: number };
 
 /**
  * The response a connection is answering now, if any. Node keeps it as the socket's `_httpMessage`

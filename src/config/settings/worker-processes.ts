@@ -242,5 +242,9 @@ export const keepAlive = setting<number>({
     'connection after its response. The default is 5 s rather than Gunicorn\'s 2 s. Behind a load',
     'balancer, set it above the balancer\'s idle timeout (e.g. 65 behind one that idles out at 60 s), so',
     'the balancer closes idle connections first instead of reusing one corral is closing (a 502).',
+    'Responses advertise it (`Keep-Alive: timeout=N`); as with Node\'s own timeout, the server closes',
+    'a connection only after it has been idle a second longer than that (at most about 1.5 s longer),',
+    'so a client reusing it just before N never meets the close. A connection that is receiving its',
+    'next request, however slowly, or waiting for a response, is not idle.',
   ].join('\n'),
 });
