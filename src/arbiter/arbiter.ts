@@ -13,9 +13,6 @@ import { WorkerHandle } from './worker-handle.js';
 import { CrashBackoff } from './crash-backoff.js';
 import { Balancer } from './balancer.js';
 
-/** Seconds a booting worker may stay silent, whatever --timeout says. */
-const BOOT_TIMEOUT_FLOOR = 30;
-
 /** How long the master waits for a stuck worker's watchdog report before killing it anyway. */
 const STUCK_REPORT_GRACE_MS = 1000;
 
@@ -179,15 +176,22 @@ export class Arbiter {
       w.killAt = Infinity;
       w.kill('SIGKILL');
     }
-    if (this.#state !== 'running' || this.#config.timeout <= 0) return;
+    const { timeout, bootTimeout } = this.#config;
+    if (this.#state !== 'running' || (timeout <= 0 && bootTimeout <= 0)) return;
+    // Loading an app (compiling TypeScript on a busy machine) may take longer than a tight
+    // --timeout allows a running worker's event loop to block: a worker has the longer of the two to boot.
+    const bootLimit = bootTimeout > 0 ? Math.max(timeout, bootTimeout) : 0;
     for (const w of this.#workers.values()) {
-      // Loading an app (compiling TypeScript on a busy machine) may take longer than a tight
-      // --timeout allows a running worker; a worker that never finishes booting is still caught.
-      const limit = w.isBooted() ? this.#config.timeout : Math.max(this.#config.timeout, BOOT_TIMEOUT_FLOOR);
-      if (w.state === 'stopping' || w.silentFor(now) < limit) continue;
+      // A running worker is stuck when its event loop stops beating. A booting one is stuck when it
+      // has not booted in time, beating or not: an app whose loading waits forever (a top-level
+      // await that never settles, an app thread blocked at import) leaves the loop free to beat.
+      const overdue = w.isBooted()
+        ? timeout > 0 && w.silentFor(now) >= timeout
+        : bootLimit > 0 && now - w.spawnedAt >= bootLimit * 1000;
+      if (w.state === 'stopping' || !overdue) continue;
       if (w.timedOutAt === 0) {
         w.timedOutAt = now;
-        this.#log.critical(`WORKER TIMEOUT (pid: ${w.pid})${w.isBooted() ? '' : ' while booting'}`);
+        this.#log.critical(`WORKER TIMEOUT (pid: ${w.pid})${w.isBooted() ? '' : ` while booting: the app did not finish loading in ${bootLimit} s`}`);
       }
       // Give its watchdog a moment to log the stuck code's stack, unless it already has.
       const reported = w.stuckReportedAt >= now - w.silentFor(now) * 1000;
@@ -209,7 +213,9 @@ export class Arbiter {
     }
     const live = [...this.#workers.values()].filter((w) => w.state !== 'stopping');
     this.#cullSurplus(live);
-    const missing = this.#target - live.length;
+    // A worker killed for not booting in time is not replaced: its exit stops the master (or the reload).
+    const hung = [...this.#workers.values()].filter((w) => w.state === 'stopping' && !w.isBooted() && w.timedOutAt > 0);
+    const missing = this.#target - live.length - hung.length;
     if (missing <= 0) return;
     const wait = this.#backoff.delayMs(Date.now());
     if (wait > 0) return this.#signals.wakeAfter(wait);
@@ -307,11 +313,19 @@ export class Arbiter {
     const how = signal ? `was sent ${signal}` : `exited with code ${code}`;
     // Exit 3 or 4 is corral's own word for it; any other exit (not a signal) before the worker said it
     // serves is the app ending the process while it loads (process.exit at import): as broken.
-    const bootFailure = !worker.isBooted() && signal === null &&
-      (code === ExitCode.WORKER_BOOT_ERROR || code === ExitCode.APP_LOAD_ERROR || !expected);
+    // Killed for not booting in time: as broken as a worker that failed to boot, and it would hang
+    // again on every respawn.
+    const bootTimedOut = !worker.isBooted() && worker.timedOutAt > 0;
+    const bootFailure = bootTimedOut || (!worker.isBooted() && signal === null &&
+      (code === ExitCode.WORKER_BOOT_ERROR || code === ExitCode.APP_LOAD_ERROR || !expected));
     // A worker of an abandoned reload is only logged.
-    if (bootFailure && (this.#abandoned.has(worker.generation) || (!expected && this.#reloadFailed(worker)))) {
-      this.#log.error(`Worker (pid:${worker.pid}) ${how}`);
+    if (bootFailure && (this.#abandoned.has(worker.generation) || ((!expected || bootTimedOut) && this.#reloadFailed(worker)))) {
+      this.#log.error(`Worker (pid:${worker.pid}) ${how}${bootTimedOut ? ' after WORKER TIMEOUT while booting' : ''}`);
+    } else if (bootTimedOut) {
+      this.#log.error(`Worker (pid:${worker.pid}) ${how} after WORKER TIMEOUT while booting. Loading the app never finished:` +
+        ' a top-level await that never settles, or code that blocks while the module loads? `corral APP --check-config`' +
+        ' loads it in the foreground; --boot-timeout gives a slow app longer to load.');
+      this.#stop(true, 'Shutting down: Worker failed to boot.', ExitCode.WORKER_BOOT_ERROR);
     } else if (bootFailure) {
       const reason = code === ExitCode.APP_LOAD_ERROR ? 'App failed to load.' : 'Worker failed to boot.';
       const own = code === ExitCode.WORKER_BOOT_ERROR || code === ExitCode.APP_LOAD_ERROR;

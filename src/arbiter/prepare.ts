@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/registry.js';
 import { invalid } from '../config/values.js';
-import { ExitCode } from '../errors.js';
+import { CorralError, ExitCode } from '../errors.js';
 import { describeError, type Logger } from '../log/logger.js';
 
 /**
@@ -27,7 +27,7 @@ export async function prepareMaster(config: Config, log: Logger): Promise<number
   try {
     // Loaded only here: the master never needs the app-loading code otherwise.
     const { loadApp } = await import('../app/load-app.js');
-    const app = await loadApp(config.app!, { cwd: process.cwd() });
+    const app = await unlessStalled(loadApp(config.app!, { cwd: process.cwd() }), config.app!);
     if (config.checkConfig) process.stdout.write(`Configuration OK; app: ${app.description}\n`);
     else log.info(`Preloaded ${app.description}`);
     // The master never serves: release what the app holds (a Fastify instance, its plugins).
@@ -38,4 +38,21 @@ export async function prepareMaster(config: Config, log: Logger): Promise<number
     process.stderr.write(`Error: ${describeError(err)}\n`);
     return ExitCode.ERROR;
   }
+}
+
+/**
+ * Rejects if the event loop runs out of work while `loading` is still pending: the app's module
+ * awaits, at its top level, a promise that nothing is left to settle. Without this the master
+ * would end with exit 0 and no word (a dynamic import() that never settles does not keep Node
+ * alive), and `--check-config` would report success for an app that never loads. (A worker is
+ * kept alive by its IPC channel instead; the master's --boot-timeout catches it there.)
+ */
+function unlessStalled<T>(loading: Promise<T>, app: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stalled = () => reject(new CorralError('CORRAL_ERR_APP_LOAD',
+      `loading ${app} never finished: the module (or one it imports) awaits, at its top level, a promise ` +
+      'that nothing is left to settle (nothing else is pending in the process)'));
+    process.once('beforeExit', stalled);
+    loading.then(resolve, reject).finally(() => process.off('beforeExit', stalled));
+  });
 }

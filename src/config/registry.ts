@@ -33,6 +33,7 @@ export const SETTINGS: readonly Setting[] = [
   workerProcesses.rebalance,
   workerProcesses.shareThreads,
   workerProcesses.timeout,
+  workerProcesses.bootTimeout,
   workerProcesses.blockedWarning,
   workerProcesses.gracefulTimeout,
   workerProcesses.keepAlive,

@@ -31,6 +31,26 @@ describe('boot failures', { concurrency: true }, () => {
     for (const pid of booted) assert.equal(isAlive(pid), false, `worker ${pid} is gone`);
   });
 
+  // --boot-timeout 2 with -t 2: a worker has the longer of the two to boot.
+  for (const [name, app, args] of [
+    ['blocks its event loop at import (async)', 'blocks-while-loading.mjs', []],
+    ['awaits for ever at its top level, its event loop free (sync)', 'awaits-forever-while-loading.mjs', ['-k', 'sync']],
+    ['blocks an app thread at import, the worker\'s own loop free (thread)', 'blocks-while-loading.mjs', ['-k', 'thread', '--threads', '2']],
+  ] as const) {
+    test(`an app whose loading never finishes, ${name}: WORKER TIMEOUT while booting, the master exits 3 without respawning`, async () => {
+      const started = Date.now();
+      const result = await runCorral([fixture(app), '-w', '2', '-t', '2', '--boot-timeout', '2', '-b', '127.0.0.1:0', ...args], { timeoutMs: 15_000 });
+      assert.equal(result.code, 3, result.output);
+      assert.ok(Date.now() - started >= 2000, 'not before --boot-timeout');
+      assert.match(result.output, /WORKER TIMEOUT \(pid: \d+\) while booting: the app did not finish loading in 2 s/);
+      assert.match(result.output, /after WORKER TIMEOUT while booting\. Loading the app never finished/);
+      assert.match(result.output, /Shutting down: Worker failed to boot/);
+      const booted = bootedPids(result.output);
+      assert.equal(booted.length, 2, `no worker replaced:\n${result.output}`);
+      for (const pid of booted) assert.equal(isAlive(pid), false, `worker ${pid} is gone`);
+    });
+  }
+
   test('an app that ends its own process while loading (process.exit at import): the master exits 3 without respawning', async () => {
     const result = await runCorral([fixture('exits-while-loading.mjs'), '-w', '2', '-b', '127.0.0.1:0'], { timeoutMs: 10_000 });
     assert.equal(result.code, 3, result.output);

@@ -20,13 +20,13 @@ function appSource(version: string): string {
 }
 
 /** Runs `body` with corral serving version v1 of the app from a temp file it may rewrite; cleans up after. */
-async function withApp(workers: number, body: (corral: Corral, app: string) => Promise<void>): Promise<void> {
+async function withApp(workers: number, body: (corral: Corral, app: string) => Promise<void>, args: string[] = []): Promise<void> {
   const tmp = tempDir();
   const app = path.join(tmp.dir, 'app.mjs');
   fs.writeFileSync(app, appSource('v1'));
   let corral: Corral | undefined;
   try {
-    corral = await startCorral([app, '-w', String(workers)]);
+    corral = await startCorral([app, '-w', String(workers), ...args]);
     await body(corral, app);
   } finally {
     await corral?.stop();
@@ -87,6 +87,23 @@ test('SIGHUP with code that no longer loads: the reload is abandoned and the old
     const { code } = await corral.waitExit(10_000);
     assert.equal(code, 0, corral.output);
   }));
+
+test('SIGHUP with code whose loading never finishes: after --boot-timeout the reload is abandoned and the old workers keep serving', () =>
+  withApp(2, async (corral, app) => {
+    const old = corral.workerPids;
+    fs.writeFileSync(app, 'await new Promise(() => {});\nexport default (req, res) => res.end("never");\n');
+    const mark = corral.output.length;
+    corral.signal('SIGHUP');
+    await corral.waitFor(/WORKER TIMEOUT \(pid: \d+\) while booting/, 10_000, mark);
+    await corral.waitFor(/Reload failed: a new worker could not boot; the 2 running worker\(s\) keep serving/, 10_000, mark);
+    const reply = await get(corral.url, '/');
+    assert.match(reply.body, /^v1 /);
+    assert.ok(old.every(isAlive));
+    assert.equal(corral.proc.exitCode, null, 'the master runs on');
+    corral.signal('SIGTERM');
+    const { code } = await corral.waitExit(10_000);
+    assert.equal(code, 0, corral.output);
+  }, ['-t', '2', '--boot-timeout', '2']));
 
 test('SIGUSR2 (re-exec) is not supported: the master says so and serves on', () =>
   withApp(1, async (corral) => {

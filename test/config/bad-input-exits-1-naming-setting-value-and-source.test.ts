@@ -86,6 +86,16 @@ describe('bad input', { concurrency: 4 }, () => {
       expect: [/invalid value for --timeout: "-1" \(from command line\)/, /expected a number of seconds >= 0/],
     },
     {
+      title: '--timeout 0.01, too short to tell a blocked loop from a busy one',
+      args: ['--timeout', '0.01'],
+      expect: [/invalid value for --timeout: "0.01" \(from command line\)/, /expected 0 \(off\) or a number of seconds >= 1/],
+    },
+    {
+      title: '--boot-timeout soon',
+      args: ['--boot-timeout', 'soon'],
+      expect: [/invalid value for --boot-timeout: "soon" \(from command line\)/, /expected a number of seconds >= 0/],
+    },
+    {
       title: '--log-level loud',
       args: ['--log-level', 'loud'],
       expect: [/invalid value for --log-level: "loud" \(from command line\)/, /one of debug, info, warning, error, critical/],

@@ -35,6 +35,13 @@ describe('--check-config', { concurrency: 4 }, () => {
     assert.match(output, /fixture refuses to load: DATABASE_URL is not set/);
   });
 
+  test('with an app whose top-level await never settles exits 1 instead of 0 and says so', async () => {
+    const { code, output } = await check([path.resolve('test/fixtures/servers/awaits-forever-while-loading.mjs')]);
+    assert.equal(code, 1, output);
+    assert.match(output, /^Error: loading .*awaits-forever-while-loading\.mjs never finished: .*top level/m);
+    assert.doesNotMatch(output, /Configuration OK/);
+  });
+
   test('with an app that exports nothing servable exits 1 and says what it exports', async () => {
     const { code, output } = await check([path.join(CONFIG_FIXTURES, 'exports-nothing-servable.mjs')]);
     assert.equal(code, 1, output);
@@ -91,4 +98,12 @@ test('--preload with an app that keeps timers running: the master still exits af
   } finally {
     await corral.stop();
   }
+});
+
+test('--preload with an app whose top-level await never settles: the master exits 4 saying so, not 0 in silence', async () => {
+  const app = path.resolve('test/fixtures/servers/awaits-forever-while-loading.mjs');
+  const { code, output } = await run([app, '--preload', '-b', '127.0.0.1:0'], { cwd: tempDir() });
+  assert.equal(code, 4, output);
+  assert.match(output, /loading .*awaits-forever-while-loading\.mjs never finished/);
+  assert.doesNotMatch(output, /Listening at/);
 });

@@ -179,13 +179,39 @@ export const timeout = setting<number>({
   metavar: 'SECONDS',
   default: () => ({ value: 30 }),
   defaultDoc: '`30`',
-  parse: (raw) => parseSeconds(raw),
+  parse: (raw) => {
+    const seconds = parseSeconds(raw);
+    // The heartbeat cannot beat fast enough to tell a blocked loop from a busy one under a second.
+    if (seconds > 0 && seconds < 1) throw new BadValue('0 (off) or a number of seconds >= 1');
+    return seconds;
+  },
   help: 'Kill and replace a worker whose event loop has been blocked this long (0 disables).',
   doc: [
     'A liveness check, not a request timeout: each worker\'s main thread sends the master a heartbeat',
     'several times per `timeout`. A worker silent for `timeout` seconds (its event loop is blocked, e.g.',
     'by an endless loop) is killed and replaced, and the master logs `WORKER TIMEOUT (pid: N)`.',
     'Long requests that wait on I/O never trip it. `0` disables the check.',
+  ].join('\n'),
+});
+
+export const bootTimeout = setting<number>({
+  name: 'bootTimeout',
+  section: 'Worker Processes',
+  flags: ['--boot-timeout'],
+  kind: 'number',
+  metavar: 'SECONDS',
+  default: () => ({ value: 30 }),
+  defaultDoc: '`30`',
+  parse: (raw) => parseSeconds(raw),
+  help: 'Stop the server if a worker has not loaded the app and started serving in this long (0 disables).',
+  doc: [
+    'A worker that has not loaded the app and started serving this many seconds after it was started',
+    '(or `timeout` seconds, when that is longer) is killed (`WORKER TIMEOUT (pid: N) while booting`) and',
+    'the master stops with exit code 3, as for any worker that fails to boot, instead of starting the',
+    'same hang again. Loading that never finishes does not always block the event loop (a top-level',
+    '`await` on a promise nothing settles, an app thread stuck at import), so this is a deadline, not a',
+    'heartbeat. During a reload (`HUP`) the reload is abandoned and the running workers carry on.',
+    '`0` waits for ever.',
   ].join('\n'),
 });
 
