@@ -61,7 +61,16 @@ export interface ClassPolicy {
   wrap?: (listener: AppListener) => AppListener;
   /** Says why accepting stopped, when that is worth a warning. */
   pauseWarning?: string;
+  /**
+   * The most time a client may take to send a whole request (headers and body; from when it
+   * connected, for its first) before it gets a 408 and the connection closes. Unset: Node's own
+   * limits (60 s for the headers, 300 s for the request, checked every 30 s).
+   */
+  requestDeadlineMs?: number;
 }
+
+/** How often Node checks the requests' deadlines when a class sets requestDeadlineMs. */
+const DEADLINE_CHECK_MS = 1000;
 
 /** What the worker process needs from any worker class. */
 export interface WorkerServer {
@@ -120,7 +129,15 @@ export class HttpWorker implements WorkerServer {
     // after every response and disarms it on the next request (a new Timeout object each time),
     // 3.6 % of a hello-world request's CPU (docs/architecture.md). Node reads a keepAliveTimeout
     // of 0 as "no idle timeout"; with --keep-alive 0 every connection closes after its response.
-    this.#server = http.createServer({ keepAliveTimeout: closeAfter ? 1 : 0 });
+    const deadline = policy.requestDeadlineMs;
+    this.#server = http.createServer({
+      keepAliveTimeout: closeAfter ? 1 : 0,
+      ...(deadline === undefined ? {} : {
+        headersTimeout: deadline,
+        requestTimeout: deadline,
+        connectionsCheckingInterval: Math.min(DEADLINE_CHECK_MS, deadline),
+      }),
+    });
     const guarded = guardListener(opts.listener, opts.log);
     const listener = policy.wrap ? policy.wrap(guarded) : guarded;
     this.#balancing = opts.config.rebalance && policy.maxConnections > 1;
@@ -328,7 +345,10 @@ export class HttpWorker implements WorkerServer {
   #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
     this.#opts.log.debug(`Bad request from ${socket.remoteAddress ?? 'client'}: ${err.code ?? err.message}`);
     // A response in progress on the connection: a 400 written now would land inside its body.
-    if (!socket.writable || responseOn(socket) || (err as { bytesParsed?: number }).bytesParsed === undefined) {
+    // An error that is not the parser's (no bytesParsed: a reset socket) gets no answer either,
+    // except Node's deadline for a request that has not arrived (a slow or silent client): 408.
+    const answerable = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || (err as { bytesParsed?: number }).bytesParsed !== undefined;
+    if (!socket.writable || responseOn(socket) || !answerable) {
       socket.destroy();
       return;
     }

@@ -190,7 +190,9 @@ export const timeout = setting<number>({
     'A liveness check, not a request timeout: each worker\'s main thread sends the master a heartbeat',
     'several times per `timeout`. A worker silent for `timeout` seconds (its event loop is blocked, e.g.',
     'by an endless loop) is killed and replaced, and the master logs `WORKER TIMEOUT (pid: N)`.',
-    'Long requests that wait on I/O never trip it. `0` disables the check.',
+    'Long requests that wait on I/O never trip it. `0` disables the check. The `sync` class also',
+    'gives a client this long to send its whole request (it holds the worker meanwhile) and answers',
+    '`408` after that.',
   ].join('\n'),
 });
 
