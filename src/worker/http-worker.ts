@@ -344,17 +344,41 @@ export class HttpWorker implements WorkerServer {
   /** Malformed requests get their 4xx; the worker logs and carries on. */
   #clientError(err: NodeJS.ErrnoException, socket: Socket): void {
     this.#opts.log.debug(`Bad request from ${socket.remoteAddress ?? 'client'}: ${err.code ?? err.message}`);
-    // A response in progress on the connection: a 400 written now would land inside its body.
-    // An error that is not the parser's (no bytesParsed: a reset socket) gets no answer either,
-    // except Node's deadline for a request that has not arrived (a slow or silent client): 408.
+    // An error that is not the parser's (no bytesParsed: a reset socket) gets no answer, except
+    // Node's deadline for a request that has not arrived (a slow or silent client): 408.
     const answerable = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || (err as { bytesParsed?: number }).bytesParsed !== undefined;
-    if (!socket.writable || responseOn(socket) || !answerable) {
+    if (!socket.writable || !answerable) {
       socket.destroy();
       return;
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const answer = `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+    const res = responseOn(socket);
+    if (res instanceof http.ServerResponse) {
+      // The request being answered arrived whole: the bad bytes are a request pipelined behind it.
+      // Its answer (and those of requests before the bad one) go first, then the 4xx, as Gunicorn does.
+      if (res.req.complete) return this.#answerAfterResponses(socket, answer);
+      // The request's own body is malformed (bad chunked framing) and nothing is answered yet: as
+      // Node does, answer now and close; the app's response goes nowhere. Mid-response: just close.
+      if (!res.headersSent) socket.write(answer);
+      socket.destroy();
+      return;
+    }
+    socket.end(answer);
+  }
+
+  /** Ends the connection with `answer` once the responses in progress and queued on it are done. */
+  #answerAfterResponses(socket: Socket, answer: string): void {
+    const res = responseOn(socket);
+    if (res instanceof http.ServerResponse) {
+      // Node hands the connection to the next queued response in its own 'finish' listener, which runs first.
+      res.once('finish', () => this.#answerAfterResponses(socket, answer));
+      res.once('close', () => socket.writable || socket.destroy());
+      return;
+    }
+    if (socket.writable) socket.end(answer);
+    else socket.destroy();
   }
 
   /**

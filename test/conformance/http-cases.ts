@@ -183,6 +183,46 @@ export const PIPELINING_CASES: readonly Case[] = [
     },
   },
   {
+    name: 'a malformed request pipelined behind a good one: the good one is answered, then 400 and the close',
+    run: async ({ server, spec }) => {
+      const conn = await RawConnection.open(server.port);
+      try {
+        conn.write('GET /path/1?delay=50 HTTP/1.1\r\nHost: localhost\r\n\r\nNOT HTTP AT ALL\r\n\r\n');
+        const first = await conn.readResponse(5000);
+        assert.equal(first.status, 200);
+        assert.equal(first.body, '/path/1?delay=50', 'the good request is answered, not lost to the bad one behind it');
+        if (spec.reusesConnections || !conn.isClosed) {
+          // A sync worker may close after its last response instead: the bad request was not one of its own.
+          const second = await conn.readResponse(5000).catch(() => null);
+          if (second !== null || spec.reusesConnections) {
+            assert.equal(second?.status, 400);
+            assert.equal(second.headers.connection, 'close');
+          }
+        }
+        await within(conn.closed, 3000, 'the server closes the connection after the 400');
+      } finally {
+        conn.destroy();
+      }
+      await assertWorkersLive(server);
+    },
+  },
+  {
+    name: 'a chunked body with a malformed chunk size: 400 before anything was answered, and the close',
+    run: async ({ server }) => {
+      const conn = await RawConnection.open(server.port);
+      try {
+        conn.write('POST /sha256 HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n');
+        const reply = await conn.readResponse(5000);
+        assert.equal(reply.status, 400);
+        assert.equal(reply.headers.connection, 'close');
+        await within(conn.closed, 3000, 'the server closes the connection');
+      } finally {
+        conn.destroy();
+      }
+      await assertWorkersLive(server);
+    },
+  },
+  {
     name: 'three pipelined requests in one packet, the first slowest: all answered, in order',
     run: ({ server, spec }) => pipelineThree(server, [60, 30, 0], spec.reusesConnections),
   },
