@@ -151,8 +151,14 @@ export class Arbiter {
     const gracefulMs = this.#config.gracefulTimeout * 1000;
     const graceMs = graceful ? gracefulMs : Math.min(gracefulMs, QUICK_STOP_GRACE_MS);
     const reason = graceful ? this.#gracefulReason() : `${graceMs / 1000} s after a quick stop`;
-    // A quick stop after a graceful one shortens the deadline; nothing ever extends one.
-    for (const w of this.#workers.values()) w.stop(graceful ? 'SIGTERM' : 'SIGQUIT', Date.now() + graceMs, reason);
+    // A quick stop after a graceful one shortens the deadline; nothing ever extends one. A worker
+    // still booting has no request to finish: if it cannot act on the signal (its app's loading
+    // blocks its event loop), waiting for the graceful timeout would only delay the stop.
+    const bootingMs = Math.min(graceMs, QUICK_STOP_GRACE_MS);
+    for (const w of this.#workers.values()) {
+      const booted = w.isBooted();
+      w.stop(graceful ? 'SIGTERM' : 'SIGQUIT', Date.now() + (booted ? graceMs : bootingMs), booted ? reason : `${bootingMs / 1000} s after a stop while booting`);
+    }
     this.#signals.wakeAfter(graceMs);
   }
 

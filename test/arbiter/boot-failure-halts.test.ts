@@ -1,7 +1,7 @@
 // A worker that cannot boot makes the master halt with Gunicorn's exit codes instead of respawning in a loop.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCorral } from '../helpers/corral.ts';
+import { runCorral, startCorral } from '../helpers/corral.ts';
 import { fixture, isAlive } from './support.ts';
 
 function bootedPids(output: string): number[] {
@@ -50,6 +50,21 @@ describe('boot failures', { concurrency: true }, () => {
       for (const pid of booted) assert.equal(isAlive(pid), false, `worker ${pid} is gone`);
     });
   }
+
+  test('SIGTERM while the app\'s loading blocks the worker: the master stops within about a second, not --graceful-timeout', async () => {
+    const corral = await startCorral([fixture('blocks-while-loading.mjs'), '--graceful-timeout', '20'], { waitFor: /\[fixture\] \d+ blocks while loading/ });
+    try {
+      const signalled = Date.now();
+      corral.signal('SIGTERM');
+      const { code } = await corral.waitExit(10_000);
+      const took = Date.now() - signalled;
+      assert.equal(code, 0, corral.output);
+      assert.ok(took < 5000, `stopped in ${took} ms`);
+      assert.match(corral.output, /was sent SIGKILL 1 s after a stop while booting/);
+    } finally {
+      await corral.stop();
+    }
+  });
 
   test('an app that ends its own process while loading (process.exit at import): the master exits 3 without respawning', async () => {
     const result = await runCorral([fixture('exits-while-loading.mjs'), '-w', '2', '-b', '127.0.0.1:0'], { timeoutMs: 10_000 });
