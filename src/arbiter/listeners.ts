@@ -132,6 +132,10 @@ function check(result: ServerHandle | number, address: BindAddress): ServerHandl
     EBADF: 'not an open file descriptor',
     ENOTSOCK: 'not a socket',
   };
+  // libuv answers EINVAL for a descriptor that is not an open socket it can listen on.
+  if (address.kind === 'fd' && (name === 'EINVAL' || name === 'EBADF')) {
+    throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${where}: file descriptor ${address.fd} is not an open socket corral can listen on (${name}); pass it to corral open (e.g. from systemd socket activation)`);
+  }
   throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${where}: ${why[name] ?? name}`);
 }
 

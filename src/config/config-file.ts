@@ -14,8 +14,12 @@ const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 export function findConfigFile(explicit: { path: string; given: string } | null, cwd: string): string | null {
   if (explicit) {
     const full = path.resolve(cwd, explicit.path);
-    if (!fs.existsSync(full)) {
+    const stat = fs.statSync(full, { throwIfNoEntry: false });
+    if (!stat) {
       throw new CorralError('CORRAL_ERR_CONFIG_FILE', `config file not found: ${full} (from ${explicit.given})`);
+    }
+    if (stat.isDirectory()) {
+      throw new CorralError('CORRAL_ERR_CONFIG_FILE', `config file ${full} (from ${explicit.given}) is a directory; give the file, e.g. ${path.join(explicit.path, 'corral.config.mjs')}`);
     }
     return full;
   }

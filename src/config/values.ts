@@ -24,6 +24,7 @@ export function invalid(name: string, raw: unknown, allowed: string, source?: st
 
 function safeShow(raw: unknown): string {
   try {
+    if (typeof raw === 'number') return String(raw); // NaN and Infinity, which JSON shows as null
     return typeof raw === 'function' ? '[function]' : JSON.stringify(raw) ?? String(raw);
   } catch {
     return String(raw);
@@ -71,6 +72,7 @@ export function parseList(raw: unknown, item: (s: unknown) => string, splitComma
   const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? (splitCommas ? raw.split(',') : [raw]) : null;
   if (!items) throw new BadValue('a list of strings');
   return items.map((one: unknown) => {
+    if (typeof one !== 'string') throw new BadValue('a list of strings', { value: one });
     try {
       return item(one);
     } catch (err) {

@@ -85,3 +85,10 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => probe.close(resolve));
   return port;
 }
+
+test('-b fd://N for a descriptor corral was not given exits 1 saying it is not an open socket', async () => {
+  const result = await runCorral([ROUTES_APP, '-b', 'fd://99'], { timeoutMs: 10_000 });
+  assert.equal(result.code, 1, result.output);
+  assert.match(result.output, /cannot bind fd:\/\/99: file descriptor 99 is not an open socket corral can listen on/);
+  assert.doesNotMatch(result.output, /Booting worker/);
+});

@@ -159,6 +159,27 @@ describe('bad input', { concurrency: 4 }, () => {
     noStack(output);
   });
 
+  for (const [config, expect] of [
+    ["{ bind: ['127.0.0.1:8000', 42] }", /invalid value for bind: 42 .*; expected a list of strings/],
+    ['{ env: { GOOD: 1, BAD: { x: 1 } } }', /invalid value for env: \{"BAD":\{"x":1\}\} .*; expected an object of variable names to strings/],
+    ['{ workers: NaN }', /invalid value for workers: NaN /],
+  ] as const) {
+    test(`a config-file value of the wrong type (${config}) is refused, not coerced`, async () => {
+      const cwd = tempDir({ 'corral.config.mjs': `export default ${config};\n` });
+      const output = await fails([APP], { cwd });
+      assert.match(output, expect);
+      assert.ok(output.includes(`(from config file ${path.join(cwd, 'corral.config.mjs')})`), output);
+      noStack(output);
+    });
+  }
+
+  test('a -c path that is a directory says so', async () => {
+    const cwd = tempDir();
+    const output = await fails(['-c', '.', APP], { cwd });
+    assert.ok(output.includes(`config file ${cwd} (from -c . in command line) is a directory`), output);
+    noStack(output);
+  });
+
   test('an unknown key in the config file names the key and the file and suggests the nearest', async () => {
     const cwd = tempDir({ 'corral.config.mjs': 'export default { workers: 2, keepalive: 10 };\n' });
     const output = await fails([APP], { cwd });

@@ -71,7 +71,7 @@ describe('--check-config', { concurrency: 4 }, () => {
   test('with a --chdir that does not exist exits 1 naming it', async () => {
     const { code, output } = await check([APP, '--chdir', '/nonexistent/corral-dir']);
     assert.equal(code, 1, output);
-    assert.match(output, /chdir.*\/nonexistent\/corral-dir.*an existing directory/);
+    assert.match(output, /invalid value for --chdir: "\/nonexistent\/corral-dir" \(from command line\); expected an existing directory/);
   });
 
   test('with an app that keeps timers running still exits (0, or 1 when it serves nothing)', async () => {

@@ -1,4 +1,6 @@
 // Settings of the "Server Mechanics" section. Declarations only; read by every process.
+import fs from 'node:fs';
+import path from 'node:path';
 import { setting } from '../types.js';
 import { BadValue, parseBool, parseList, parseString } from '../values.js';
 
@@ -27,7 +29,13 @@ export const chdir = setting<string | null>({
   metavar: 'DIR',
   default: () => ({ value: null }),
   defaultDoc: 'the working directory corral starts in',
-  parse: (raw) => parseString(raw, 'a directory path'),
+  parse: (raw) => {
+    const dir = parseString(raw, 'a directory path');
+    if (dir !== null && !fs.statSync(path.resolve(dir), { throwIfNoEntry: false })?.isDirectory()) {
+      throw new BadValue('an existing directory');
+    }
+    return dir;
+  },
   help: 'Change to this directory before loading the app.',
   doc: 'Change to this directory after reading the config file and before loading the app. `APP_MODULE`, a relative pidfile and relative unix socket paths are then relative to it.',
 });
@@ -43,7 +51,12 @@ export const env = setting<string[]>({
   defaultDoc: 'none',
   parse: (raw) => {
     if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
-      return Object.entries(raw).map(([k, v]) => `${k}=${String(v)}`);
+      return Object.entries(raw).map(([k, v]) => {
+        if (!['string', 'number', 'boolean'].includes(typeof v)) {
+          throw new BadValue('an object of variable names to strings (or numbers, booleans)', { value: { [k]: v } });
+        }
+        return `${k}=${String(v)}`;
+      });
     }
     return parseList(raw, (item) => {
       const s = String(item);
