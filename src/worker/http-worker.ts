@@ -143,6 +143,8 @@ export class HttpWorker implements WorkerServer {
     this.#balancing = opts.config.rebalance && policy.maxConnections > 1;
     tickEvery(CLOCK_TICK_MS);
     this.#server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      // Node's parser takes any one-digit major version, and HTTP/0.9's bare `GET /`, as HTTP.
+      if (req.httpVersionMajor !== 1) return versionNotSupported(res);
       if (closeAfter || this.#draining) res.shouldKeepAlive = false;
       else if (this.#shedBudget > 0) this.#shed(req.socket, res);
       // What the response advertises (`Keep-Alive: timeout=N`); Node copies it from the server's
@@ -417,6 +419,15 @@ export class HttpWorker implements WorkerServer {
       ageMs: now - (this.#connections.get(socket) || now),
     }));
   }
+}
+
+const VERSION_NOT_SUPPORTED = 'HTTP Version Not Supported: this server speaks HTTP/1.0 and HTTP/1.1\n';
+
+/** The answer to a request line of another HTTP version (HTTP/2.0 in plain text, HTTP/0.9): 505, and the close. */
+function versionNotSupported(res: http.ServerResponse): void {
+  res.shouldKeepAlive = false;
+  res.writeHead(505, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(VERSION_NOT_SUPPORTED) });
+  res.end(VERSION_NOT_SUPPORTED);
 }
 
 /** Node's field for the `Keep-Alive: timeout=N` header of a response (ms). */

@@ -26,3 +26,27 @@ test('the raw bytes GARBAGE and a blank line get a 400 and the same worker serve
     await corral?.stop();
   }
 });
+
+test('request lines of other HTTP versions (HTTP/2.0 in plain text, HTTP/0.9) get 505 and the close; the app never sees them', async () => {
+  let corral: Corral | undefined;
+  const conns: RawConnection[] = [];
+  try {
+    corral = await startCorral([ROUTES_APP, '-w', '1']);
+    const [worker] = corral.workerPids;
+    for (const line of ['GET / HTTP/2.0\r\nHost: localhost\r\n\r\n', 'GET /\r\n\r\n']) {
+      const conn = await RawConnection.open(portOf(corral.url));
+      conns.push(conn);
+      conn.write(line);
+      const reply = await conn.readResponse(3000);
+      assert.equal(reply.status, 505, JSON.stringify(line));
+      assert.match(reply.body, /HTTP Version Not Supported/);
+      assert.equal(reply.headers.connection, 'close');
+      await within(conn.closed, 2000, 'the server closes the connection');
+    }
+    const next = await get(corral.url, '/');
+    assert.equal(next.body, String(worker), 'the same worker serves');
+  } finally {
+    for (const c of conns) c.destroy();
+    await corral?.stop();
+  }
+});
