@@ -32,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
     throw invalid('--error-logfile', config.errorLogfile, `a file corral can append to (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   for (const notice of resolved.notices) log.info(notice);
+  for (const warning of resolved.warnings) log.warning(warning);
   const prepared = await prepareMaster(config, log);
   if (config.checkConfig) return prepared;
   return new Arbiter(config, log, VERSION).run();

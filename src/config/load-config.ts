@@ -12,12 +12,15 @@ export interface ResolvedConfig {
   configFile: string | null;
   help: boolean;
   version: boolean;
-  /** One-line notices to log once the logger exists (a Gunicorn alias, an ignored setting). */
+  /** One-line notices to log once the logger exists (a Gunicorn alias), at INFO. */
   notices: string[];
+  /** Settings or variables given that do nothing (ignored, never in effect), logged at WARNING. */
+  warnings: string[];
 }
 
-/** Notices gathered while applying values; reset by each loadConfig call. */
+/** Notices and warnings gathered while applying values; reset by each loadConfig call. */
 let notices: string[] = [];
+let warnings: string[] = [];
 
 /** Applies one raw value, turning a BadValue into a message that names the setting as the user wrote it. */
 function apply(s: Setting, raw: unknown, shownAs: string, from: string): unknown {
@@ -42,6 +45,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   const values: Record<string, unknown> = {};
   const sources: Record<string, Source> = {};
   notices = [];
+  warnings = [];
 
   for (const s of SETTINGS) {
     const d = s.default(env);
@@ -57,7 +61,25 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   applyArgs(cli, { kind: 'command-line' }, 'command line', values, sources);
   checkEnvDefaults(values, sources);
   deriveWorkerClass(values, sources);
-  return { config: values as Config, sources, configFile, help, version, notices };
+  noteIneffective(values, sources);
+  return { config: values as Config, sources, configFile, help, version, notices, warnings };
+}
+
+/** Settings given explicitly that the rest of the configuration makes do nothing: said once at start. */
+function noteIneffective(values: Record<string, unknown>, sources: Record<string, Source>): void {
+  const given = (name: string) => sources[name]!.kind !== 'default';
+  const workerClass = String(values.workerClass);
+  if (workerClass === 'sync' && given('workerConnections')) {
+    warnings.push(`--worker-connections ${String(values.workerConnections)} is ignored by the sync worker class (one connection at a time)`);
+  }
+  if (workerClass !== 'thread' && given('shareThreads') && values.shareThreads === true) {
+    warnings.push(`--share-threads is ignored by the ${workerClass} worker class (it shares the thread class's threads)`);
+  }
+  const timeout = values.timeout as number;
+  const warning = values.blockedWarning as number;
+  if (given('blockedWarning') && warning > 0 && timeout > 0 && warning >= timeout) {
+    warnings.push(`--blocked-warning ${warning} never fires: --timeout ${timeout} kills a blocked worker first (its report is logged then)`);
+  }
 }
 
 /** As in Gunicorn, `--threads` above 1 with the default worker class selects the thread class. */
@@ -68,7 +90,7 @@ function deriveWorkerClass(values: Record<string, unknown>, sources: Record<stri
     values.workerClass = 'thread';
     sources.workerClass = { kind: 'default', detail: `threads = ${threads}` };
   } else if (values.workerClass !== 'thread') {
-    notices.push(`--threads ${threads} is ignored by the ${String(values.workerClass)} worker class`);
+    warnings.push(`--threads ${threads} is ignored by the ${String(values.workerClass)} worker class`);
   }
 }
 
@@ -122,7 +144,7 @@ function applyEnv(env: NodeJS.ProcessEnv, values: Record<string, unknown>, sourc
   for (const s of SETTINGS) {
     if (s.cliOnly) {
       const unread = envName(s.name);
-      if (env[unread]) notices.push(`environment variable ${unread} is ignored: ${s.flags[0]} is a command-line option only (or in CORRAL_CMD_ARGS)`);
+      if (env[unread]) warnings.push(`environment variable ${unread} is ignored: ${s.flags[0]} is a command-line option only (or in CORRAL_CMD_ARGS)`);
       continue;
     }
     const name = envName(s.name);
@@ -139,7 +161,7 @@ function applyEnv(env: NodeJS.ProcessEnv, values: Record<string, unknown>, sourc
     const name = key.slice('CORRAL_'.length);
     if (!key.startsWith('CORRAL_') || name === 'CMD_ARGS' || known.includes(name)) continue;
     const guess = nearest(name, known);
-    if (guess) notices.push(`environment variable ${key} is not a corral setting and is ignored; did you mean CORRAL_${guess}?`);
+    if (guess) warnings.push(`environment variable ${key} is not a corral setting and is ignored; did you mean CORRAL_${guess}?`);
   }
 }
 

@@ -57,6 +57,19 @@ describe('bad input', { concurrency: 4 }, () => {
     assert.doesNotMatch(output, /CORRAL_APP_SECRET/);
   });
 
+  for (const [args, expect] of [
+    [['-k', 'sync', '--worker-connections', '50'], /\[WARNING\] --worker-connections 50 is ignored by the sync worker class/],
+    [['-k', 'async', '--share-threads'], /\[WARNING\] --share-threads is ignored by the async worker class/],
+    [['-t', '1', '--blocked-warning', '5'], /\[WARNING\] --blocked-warning 5 never fires: --timeout 1 kills a blocked worker first/],
+    [['-k', 'sync', '--threads', '4'], /\[WARNING\] --threads 4 is ignored by the sync worker class/],
+  ] as const) {
+    test(`a setting that does nothing with the others (${args.join(' ')}) is named in a WARNING, and the server starts`, async () => {
+      const { code, output } = await run(['--check-config', ...args, APP], { cwd: tempDir() });
+      assert.equal(code, 0, output);
+      assert.match(output, expect);
+    });
+  }
+
   test('CORRAL_CONFIG is reported as not read: -c is a command-line option only', async () => {
     const { code, output } = await run(['--check-config', APP], { cwd: tempDir(), env: { CORRAL_CONFIG: 'other.mjs' } });
     assert.equal(code, 0, output);
