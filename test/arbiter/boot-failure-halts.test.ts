@@ -75,3 +75,11 @@ describe('boot failures', { concurrency: true }, () => {
     assert.ok(booted.length >= 1 && booted.length <= 2, `at most one boot per worker, saw ${booted.length}:\n${result.output}`);
   });
 });
+
+test('-k thread: an app that ends its thread while loading (process.exit at import): the master exits 3 with the same hint', async () => {
+  const result = await runCorral([fixture('exits-while-loading.mjs'), '-k', 'thread', '--threads', '2', '-b', '127.0.0.1:0'], { timeoutMs: 10_000 });
+  assert.equal(result.code, 3, result.output);
+  assert.match(result.output, /the app thread exited with code 1 before it was ready \(did the app end the process while loading\?\)/);
+  assert.match(result.output, /Shutting down: Worker failed to boot/);
+  assert.doesNotMatch(result.output, /at AppThread/, 'no stack from corral\'s own code');
+});

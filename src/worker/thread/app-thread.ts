@@ -1,5 +1,6 @@
 // The main thread's handle on one app thread: starts it, hands it one request at a time, routes its messages. Worker process, main thread.
 import { Worker } from 'node:worker_threads';
+import { CorralError } from '../../errors.js';
 import type { Post } from './main-relay.js';
 import {
   deserializeError, requestToWire, responseFromWire, Tag, type ResponseWire, type ThreadData, type ToMain, type ToThread,
@@ -120,7 +121,9 @@ export class AppThread {
     const was = this.state;
     this.state = 'exited';
     if (this.#settle) {
-      this.#settle.reject(this.#crash ?? new Error(`the app thread exited with code ${code} before it was ready`));
+      // As a worker process that ends while loading: a boot failure (exit 3), with the same hint.
+      this.#settle.reject(this.#crash ?? new CorralError('CORRAL_ERR_WORKER_BOOT',
+        `the app thread exited with code ${code} before it was ready (did the app end the process while loading?)`));
       this.#settle = undefined;
     } else if (was !== 'retired') {
       this.#events.exit(this, this.#crash, code);
