@@ -27,7 +27,11 @@ export async function prepareMaster(config: Config, log: Logger): Promise<number
   try {
     // Loaded only here: the master never needs the app-loading code otherwise.
     const { loadApp } = await import('../app/load-app.js');
-    const app = await unlessStalled(loadApp(config.app!, { cwd: process.cwd() }), config.app!);
+    // The app may end the process itself while it loads (a script's own process.exit): say so.
+    const ended = (code: number) => process.stderr.write(
+      `Error: ${config.app!} ended the process (exit code ${code}) while loading, in the master (${config.checkConfig ? '--check-config' : '--preload'})\n`);
+    process.once('exit', ended);
+    const app = await unlessStalled(loadApp(config.app!, { cwd: process.cwd() }), config.app!).finally(() => process.off('exit', ended));
     if (config.checkConfig) process.stdout.write(`Configuration OK; app: ${app.description}\n`);
     else log.info(`Preloaded ${app.description}`);
     // The master never serves: release what the app holds (a Fastify instance, its plugins).

@@ -107,3 +107,10 @@ test('--preload with an app whose top-level await never settles: the master exit
   assert.match(output, /loading .*awaits-forever-while-loading\.mjs never finished/);
   assert.doesNotMatch(output, /Listening at/);
 });
+
+test('--preload with an app that calls process.exit while loading: the master says so instead of ending in silence', async () => {
+  const app = path.resolve('test/fixtures/servers/exits-while-loading.mjs');
+  const { code, output } = await run([app, '--preload', '-b', '127.0.0.1:0'], { cwd: tempDir() });
+  assert.equal(code, 1, output);
+  assert.match(output, /exits-while-loading\.mjs ended the process \(exit code 1\) while loading, in the master \(--preload\)/);
+});
