@@ -25,6 +25,18 @@ export interface LoggerOptions {
   direct?: boolean;
 }
 
+let stderrGuarded = false;
+
+/**
+ * A write to standard error that fails (a pipe whose reader went away: EPIPE) is reported as an
+ * 'error' event, which would end the process (the master, with all its workers) for a log line.
+ */
+function ignoreStderrErrors(): void {
+  if (stderrGuarded) return;
+  stderrGuarded = true;
+  process.stderr.on('error', () => undefined);
+}
+
 /**
  * Writes one line per message. Writes are synchronous so that a message logged just before a
  * process exits (a crash, a halt) is never lost; the error log is low-volume by design.
@@ -92,8 +104,16 @@ export class Logger {
     if (!this.isEnabled(level)) return;
     const line = `[${timestamp(new Date())}] [${process.pid}] [${LABEL[level]}] ${message}\n`;
     if (this.#direct && this.#fd !== null && this.#fd !== 2) this.#followRotation(this.#fd);
-    if (this.#fd === null) process.stderr.write(line);
-    else fs.writeSync(this.#fd, line);
+    if (this.#fd === null) {
+      ignoreStderrErrors();
+      process.stderr.write(line);
+    } else {
+      try {
+        fs.writeSync(this.#fd, line);
+      } catch {
+        // the reader of a pipe went away (EPIPE), the disk is full: the line is lost, the process is not
+      }
+    }
   }
 
   debug(message: string): void {
