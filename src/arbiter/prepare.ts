@@ -28,8 +28,11 @@ export async function prepareMaster(config: Config, log: Logger): Promise<number
     // Loaded only here: the master never needs the app-loading code otherwise.
     const { loadApp } = await import('../app/load-app.js');
     // The app may end the process itself while it loads (a script's own process.exit): say so.
-    const ended = (code: number) => process.stderr.write(
-      `Error: ${config.app!} ended the process (exit code ${code}) while loading, in the master (${config.checkConfig ? '--check-config' : '--preload'})\n`);
+    // Even with code 0: --check-config must not pass, nor --preload look like a clean stop.
+    const ended = (code: number) => {
+      process.stderr.write(`Error: ${config.app!} ended the process (exit code ${code}) while loading, in the master (${config.checkConfig ? '--check-config' : '--preload'})\n`);
+      process.exitCode = config.checkConfig ? ExitCode.ERROR : ExitCode.WORKER_BOOT_ERROR;
+    };
     process.once('exit', ended);
     const app = await unlessStalled(loadApp(config.app!, { cwd: process.cwd() }), config.app!).finally(() => process.off('exit', ended));
     if (config.checkConfig) process.stdout.write(`Configuration OK; app: ${app.description}\n`);

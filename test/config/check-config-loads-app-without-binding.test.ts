@@ -108,9 +108,17 @@ test('--preload with an app whose top-level await never settles: the master exit
   assert.doesNotMatch(output, /Listening at/);
 });
 
-test('--preload with an app that calls process.exit while loading: the master says so instead of ending in silence', async () => {
+test('--preload with an app that calls process.exit while loading: the master says so and exits 3 instead of ending in silence', async () => {
   const app = path.resolve('test/fixtures/servers/exits-while-loading.mjs');
   const { code, output } = await run([app, '--preload', '-b', '127.0.0.1:0'], { cwd: tempDir() });
-  assert.equal(code, 1, output);
+  assert.equal(code, 3, output);
   assert.match(output, /exits-while-loading\.mjs ended the process \(exit code 1\) while loading, in the master \(--preload\)/);
+});
+
+test('--check-config with an app that calls process.exit(0) while loading fails (1) and says so, not a silent pass', async () => {
+  const dir = tempDir({ 'exit0.mjs': 'process.exit(0);\nexport default (req, res) => res.end();\n' });
+  const { code, output } = await run([path.join(dir, 'exit0.mjs'), '--check-config'], { cwd: dir });
+  assert.equal(code, 1, output);
+  assert.match(output, /exit0\.mjs ended the process \(exit code 0\) while loading, in the master \(--check-config\)/);
+  assert.doesNotMatch(output, /Configuration OK/);
 });
