@@ -44,7 +44,8 @@ class WorkerMain {
     if (!isCorralMessage<MasterMessage>(msg)) return;
     if (msg.type === 'corral:config') {
       // Before the app or any app thread exists: V8's flags are per process (see --v8-flags).
-      if (msg.config.v8Flags.length > 0) v8.setFlagsFromString(msg.config.v8Flags.join(' '));
+      // One at a time: V8 drops every flag after one it does not know, when given them together.
+      for (const flag of msg.config.v8Flags) v8.setFlagsFromString(flag);
       this.#config = msg.config;
       this.#expected = msg.listenerCount;
       this.#peerDir = msg.peerDir;

@@ -6,10 +6,11 @@ import { startCorral, type Corral } from '../helpers/corral.ts';
 import { ROUTES_APP, waitUntil } from '../arbiter/support.ts';
 import { APP, printConfig, get, run, tempDir } from './config-helpers.ts';
 
-test('--v8-flags reaches the worker: with --trace-gc its garbage collections are traced', async () => {
+test('--v8-flags reaches the worker: with --trace-gc its garbage collections are traced, even after an unknown flag', async () => {
   let corral: Corral | undefined;
   try {
-    corral = await startCorral([ROUTES_APP, '-w', '1', '--v8-flags', '--trace-gc']);
+    // An unknown flag before it: V8 reports that one and still takes the next.
+    corral = await startCorral([ROUTES_APP, '-w', '1', '--v8-flags', '--no-such-v8-flag --trace-gc']);
     const [worker] = corral.workerPids;
     const body = Buffer.alloc(1024 * 1024, 1);
     // Request bodies are Buffers: a few megabytes of them make V8 collect garbage.
@@ -18,6 +19,7 @@ test('--v8-flags reaches the worker: with --trace-gc its garbage collections are
       return new RegExp(`\\[${worker}:0x[0-9a-f]+\\]\\s+\\d+ ms: (Scavenge|Mark)`).test(corral!.output);
     }, 15_000, `a GC trace line from worker ${worker}`);
     assert.doesNotMatch(corral.output, new RegExp(`\\[${corral.pid}:0x`), 'the master does not set the flags');
+    assert.match(corral.output, /--no-such-v8-flag/, 'V8 names the flag it does not know');
   } finally {
     await corral?.stop();
   }

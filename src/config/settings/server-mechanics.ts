@@ -94,7 +94,7 @@ export const v8Flags = setting<string[]>({
     'V8 flags each worker sets with `v8.setFlagsFromString()` before it loads the app, so they apply to',
     'its main thread and its app threads. Only flags V8 reads while running take effect this way (heap',
     'sizes belong on the `node` command line, which workers inherit); an unknown flag is reported by V8',
-    'on standard error and ignored. The default, `--no-concurrent-array-buffer-sweeping`, has V8 free',
+    'on standard error and ignored, and the others still apply. The default, `--no-concurrent-array-buffer-sweeping`, has V8 free',
     "the memory of dead Buffers and ArrayBuffers on the thread that allocated it instead of on a helper",
     "thread: with glibc's allocator that made a Buffer-heavy handler about 30 % cheaper on a main",
     'thread and 40 % on a worker thread (measurements in docs/architecture.md). Pass `""` to run with',
