@@ -327,6 +327,14 @@ export class Arbiter {
     // A worker of an abandoned reload is only logged.
     if (bootFailure && (this.#abandoned.has(worker.generation) || ((!expected || bootTimedOut) && this.#reloadFailed(worker)))) {
       this.#log.error(`Worker (pid:${worker.pid}) ${how}${bootTimedOut ? ' after WORKER TIMEOUT while booting' : ''}`);
+    } else if (bootFailure && this.#state === 'running' && this.#serving().length > 0) {
+      // A replacement (for a crashed, killed or stuck worker) that cannot boot while others serve:
+      // the code on disk no longer loads, or something it needs is gone. Halting would take the
+      // serving workers down with it; keep them, and try again with the crash backoff.
+      const delay = this.#backoff.recordCrash(Date.now(), null);
+      const serving = this.#serving().length;
+      this.#log.error(`Worker (pid:${worker.pid}) ${how}${bootTimedOut ? ' after WORKER TIMEOUT while booting' : ''}: a new worker could not boot;` +
+        ` the ${serving} running worker(s) keep serving; trying again${delay > 0 ? ` in ${(delay / 1000).toFixed(1)} s` : ''}`);
     } else if (bootTimedOut) {
       this.#log.error(`Worker (pid:${worker.pid}) ${how} after WORKER TIMEOUT while booting. Loading the app never finished:` +
         ' a top-level await that never settles, or code that blocks while the module loads? `corral APP --check-config`' +
@@ -346,11 +354,17 @@ export class Arbiter {
     } else if (expected) {
       this.#log.info(`Worker exiting (pid: ${worker.pid})`);
     } else {
-      const hint = signal === 'SIGKILL' ? ' Perhaps out of memory?' : '';
+      // Gunicorn's words: "was sent SIGKILL! Perhaps out of memory?"
+      const hint = signal === null ? '' : signal === 'SIGKILL' ? '! Perhaps out of memory?' : '!';
       const delay = this.#backoff.recordCrash(Date.now(), worker.bootedAt);
-      const respawn = delay > 0 ? `; respawning in ${(delay / 1000).toFixed(1)} s (it keeps crashing)` : '';
-      this.#log.error(`Worker (pid:${worker.pid}) ${how}!${hint}${respawn}`);
+      const respawn = delay > 0 ? ` (it keeps crashing: respawning in ${(delay / 1000).toFixed(1)} s)` : '';
+      this.#log.error(`Worker (pid:${worker.pid}) ${how}${hint}${respawn}`);
     }
+  }
+
+  /** The workers serving now: booted and not stopping. */
+  #serving(): WorkerHandle[] {
+    return [...this.#workers.values()].filter((w) => w.isBooted() && w.state !== 'stopping');
   }
 
   /**
