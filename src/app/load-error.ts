@@ -28,7 +28,7 @@ export function loadError(spec: AppSpec, err: unknown): CorralError {
   const name = where?.isParseError === true ? 'SyntaxError' : error.name;
   return new CorralError(
     'CORRAL_ERR_APP_LOAD',
-    `App module ${spec.file} ${what}${at}: ${name}: ${where?.detail ?? error.message}. Fix it and start corral again.`,
+    `App module ${spec.file} ${what}${at}: ${name}: ${where?.detail ?? error.message}. Fix it, then start corral again (or send HUP to a running one).`,
     { cause: err },
   );
 }

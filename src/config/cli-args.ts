@@ -60,6 +60,30 @@ function setApp(out: ParsedArgs, arg: string, where: string): void {
   out.appModule = arg;
 }
 
+/**
+ * Gunicorn flags a Gunicorn user may type that corral does not have, with what to do instead: a
+ * nearest-name guess would mislead (--reload is not --preload).
+ */
+const GUNICORN_FLAGS_NOT_HERE: Readonly<Record<string, string>> = {
+  '--reload': 'is not supported: corral does not watch files; send HUP to the master to load new code (from a file watcher, if you like)',
+  '--reload-engine': 'is not supported: corral does not watch files; send HUP to the master to load new code',
+  '--reload-extra-file': 'is not supported: corral does not watch files; send HUP to the master to load new code',
+  '--max-requests': 'is not supported yet',
+  '--max-requests-jitter': 'is not supported yet',
+  '--limit-request-line': 'is not supported yet; Node limits the request line and headers to 16 KB in all (431 past it)',
+  '--limit-request-fields': 'is not supported yet; Node keeps the first 2000 header fields of a request',
+  '--limit-request-field_size': 'is not supported yet; Node limits the request line and headers to 16 KB in all (431 past it)',
+  '--limit-request-field-size': 'is not supported yet; Node limits the request line and headers to 16 KB in all (431 past it)',
+  '--access-logfile': 'is not supported yet: corral writes no access log (log requests in the app, or in a proxy in front)',
+  '--access-logformat': 'is not supported yet: corral writes no access log',
+  '--daemon': 'is not supported: run corral under systemd or another supervisor',
+  '--user': 'is not supported yet: start corral as the user it should run as',
+  '--group': 'is not supported yet: start corral as the group it should run as',
+  '--certfile': 'is not supported yet: terminate TLS in a proxy in front of corral',
+  '--keyfile': 'is not supported yet: terminate TLS in a proxy in front of corral',
+  '--statsd-host': 'is not supported yet',
+};
+
 /** Handles one flag at argv[i]; returns the index of the last argument it consumed. */
 function parseFlag(out: ParsedArgs, argv: readonly string[], i: number, where: string): number {
   const arg = argv[i]!;
@@ -71,6 +95,8 @@ function parseFlag(out: ParsedArgs, argv: readonly string[], i: number, where: s
 
   const found = lookup(flag);
   if (!found) {
+    const gunicorn = GUNICORN_FLAGS_NOT_HERE[flag];
+    if (gunicorn) throw usage(`unknown option ${flag} in ${where}: Gunicorn's ${flag} ${gunicorn}`);
     const guess = nearest(flag, ALL_FLAGS);
     throw usage(`unknown option ${flag} in ${where}${guess ? `; did you mean ${guess}?` : ''}`);
   }

@@ -29,6 +29,13 @@ describe('bad input', { concurrency: 4 }, () => {
     noStack(output);
   });
 
+  test('a Gunicorn flag corral does not have says what to do instead, not a misleading nearest name', async () => {
+    const output = await fails(['--reload', APP]);
+    assert.match(output, /unknown option --reload in command line: Gunicorn's --reload is not supported: corral does not watch files; send HUP/);
+    assert.doesNotMatch(output, /did you mean --preload/);
+    noStack(output);
+  });
+
   test('an unknown flag in CORRAL_CMD_ARGS says it came from there', async () => {
     const output = await fails([APP], { env: { CORRAL_CMD_ARGS: '--keep-alvie 3' } });
     assert.match(output, /unknown option --keep-alvie in CORRAL_CMD_ARGS; did you mean --keep-alive\?/);

@@ -37,7 +37,7 @@ export const chdir = setting<string | null>({
     return dir;
   },
   help: 'Change to this directory before loading the app.',
-  doc: 'Change to this directory after reading the config file and before loading the app. `APP_MODULE`, a relative pidfile and relative unix socket paths are then relative to it.',
+  doc: 'Change to this directory after reading the config file and before loading the app. `APP_MODULE`, a relative pidfile, a relative error log file and relative unix socket paths are then relative to it.',
 });
 
 export const env = setting<string[]>({
