@@ -2,11 +2,15 @@
 import type { Config } from './config/registry.js';
 
 /** The settings a config file may set: every setting except the command-line-only ones, all optional. */
-export type UserConfig = Partial<Omit<Config, 'config' | 'checkConfig' | 'printConfig' | 'workers' | 'env'>> & {
+export type UserConfig = Partial<Omit<Config, 'config' | 'checkConfig' | 'printConfig' | 'workers' | 'env' | 'bind' | 'v8Flags'>> & {
   /** A number, or 'auto' for one worker per available core. */
   workers?: number | 'auto';
-  /** `KEY=VALUE` strings, or an object of variables. */
-  env?: string[] | Record<string, string>;
+  /** `KEY=VALUE` strings, or an object of variables (strings, numbers or booleans). */
+  env?: string[] | Record<string, string | number | boolean>;
+  /** One address, or several. */
+  bind?: string | string[];
+  /** Space-separated V8 flags, or a list of them. */
+  v8Flags?: string | string[];
 };
 
 /**

@@ -43,7 +43,7 @@ export interface Setting<T = unknown> {
   /** Only meaningful on the command line (e.g. `--config`, `--print-config`). */
   readonly cliOnly?: boolean;
   /** The default, computed from the environment when it depends on it. */
-  readonly default: (env: NodeJS.ProcessEnv) => { value: T; detail?: string };
+  readonly default: (env: Readonly<Record<string, string | undefined>>) => { value: T; detail?: string };
   /** How the default reads in docs. */
   readonly defaultDoc: string;
   /** Turns a raw value (a CLI string, or whatever a config file holds) into a valid value, or throws. */
