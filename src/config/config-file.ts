@@ -46,6 +46,12 @@ export async function importConfigFile(file: string): Promise<Record<string, unk
     throw new CorralError('CORRAL_ERR_CONFIG_FILE', `could not load config file ${file}: ${detail}`, { cause: err });
   }
   mod = unwrapCommonJs(mod);
+  // Settings may also be named exports (Gunicorn's style); a named `config` object is a default
+  // export gone astray, which would otherwise read as the command-line-only setting `config`.
+  if (!('default' in mod) && mod.config !== null && typeof mod.config === 'object') {
+    throw new CorralError('CORRAL_ERR_CONFIG_FILE',
+      `config file ${file} has a named export \`config\` and no default export: export the settings as the default, e.g. export default defineConfig({ workers: 2 })`);
+  }
   let value = 'default' in mod ? mod.default : mod;
   if (typeof value === 'function') value = await (value as () => unknown)();
   if (!value || typeof value !== 'object' || Array.isArray(value)) {

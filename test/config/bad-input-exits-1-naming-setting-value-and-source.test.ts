@@ -229,6 +229,13 @@ describe('bad input', { concurrency: 4 }, () => {
     assert.match(output, /a syntax error at corral\.config\.ts:1:\d+: SyntaxError/);
   });
 
+  test('a config file whose settings are a named export `config` says to export them as the default', async () => {
+    const cwd = tempDir({ 'corral.config.mjs': 'export const config = { workers: 2 };\n' });
+    const output = await fails([APP], { cwd });
+    assert.match(output, /has a named export `config` and no default export: export the settings as the default/);
+    noStack(output);
+  });
+
   test('a config file that does not export an object says what it must export', async () => {
     const cwd = tempDir({ 'corral.config.mjs': 'export default 42;\n' });
     const output = await fails([APP], { cwd });
