@@ -39,17 +39,29 @@ const span = (rs) => {
   return `${ts[0].slice(0, 16).replace('T', ' ')} – ${ts.at(-1).slice(11, 16)} UTC, commit ${[...new Set(rs.map((r) => r.commit))].join(', ')}${cpu ? `, ${cpu}` : ''}`;
 };
 
+/**
+ * The row of `candidates` from the same run of the same batch as `r`: rows record their batch (the
+ * harness's start time); older rows without one pair with the candidate of the same run index
+ * nearest in time, since a batch's runs interleave its targets and batches of one command repeat
+ * the run indices.
+ */
+function sameRun(r, candidates) {
+  const same = candidates.filter((c) => c.run === r.run && (c.batch === undefined || c.batch === r.batch));
+  const t = Date.parse(r.timestamp);
+  return same.sort((a, b) => Math.abs(Date.parse(a.timestamp) - t) - Math.abs(Date.parse(b.timestamp) - t))[0];
+}
+
 function saturation() {
   const rows = read('saturation').filter((r) => r.command);
   const out = [];
   for (const [, rs] of batches(rows, (r) => `${r.load} ${norm(r.command)}`)) {
     const targets = [...new Set(rs.map((r) => r.target))];
-    const base = new Map(rs.filter((r) => r.target === 'node-cluster-rr').map((r) => [r.run, r.rps]));
+    const baseline = rs.filter((r) => r.target === 'node-cluster-rr');
     out.push(`### ${rs[0].load}: \`${norm(rs[0].command)}\`\n\n${span(rs)}; ${rs[0].machine?.cores} cores, Node ${rs[0].machine?.node}.\n`);
     out.push(table(['target', 'runs', 'req/s median [min–max]', 'ratio vs node-cluster-rr (same run)', 'p50 ms', 'p99 ms', 'errors', 'server CPU %', 'wrk CPU % (runs over 90 %)'],
       targets.map((t) => {
         const ts = rs.filter((r) => r.target === t);
-        const ratios = ts.filter((r) => base.has(r.run)).map((r) => r.rps / base.get(r.run));
+        const ratios = ts.map((r) => [r, sameRun(r, baseline)]).filter(([, b]) => b).map(([r, b]) => r.rps / b.rps);
         return [t, ts.length, range(ts.map((r) => r.rps)), ratios.length ? fmt(median(ratios), 2) : '-',
           fmt(median(ts.map((r) => r.latencyMs.p50)), 2), fmt(median(ts.map((r) => r.latencyMs.p99)), 2),
           ts.reduce((a, r) => a + r.errorTotal, 0), fmt(median(ts.map((r) => r.serverCpuPct))),

@@ -7,9 +7,12 @@ export function machine() {
   return { cores: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version };
 }
 
+/** When this invocation of the harness started: every row it writes carries it, so rows of one batch pair up. */
+const BATCH = new Date().toISOString();
+
 export function appendResult(file, record) {
   mkdirSync(dirname(file), { recursive: true });
-  appendFileSync(file, `${JSON.stringify({ timestamp: new Date().toISOString(), ...record, machine: machine() })}\n`);
+  appendFileSync(file, `${JSON.stringify({ timestamp: new Date().toISOString(), batch: BATCH, ...record, machine: machine() })}\n`);
 }
 
 export function median(xs) {
