@@ -34,6 +34,15 @@ function checkFile(spec: AppSpec): void {
   try {
     stat = fs.statSync(spec.absPath);
   } catch {
+    // `path:factory(args)`: Gunicorn takes arguments there; corral does not, and would read it all as a path.
+    const withArgs = /^(.*):([A-Za-z_$][\w$]*)\((.+)\)$/.exec(spec.file);
+    if (withArgs && fs.existsSync(path.resolve(spec.cwd, withArgs[1]!))) {
+      throw new CorralError(
+        'CORRAL_ERR_APP_NOT_FOUND',
+        `APP_MODULE "${spec.file}" passes arguments to ${withArgs[2]}(): corral calls a factory with none. ` +
+          `Write ${withArgs[1]}:${withArgs[2]}() and let the factory read its settings (e.g. from process.env).`,
+      );
+    }
     throw new CorralError(
       'CORRAL_ERR_APP_NOT_FOUND',
       `App module not found: ${spec.absPath} (from "${spec.file}"). ` +

@@ -21,6 +21,11 @@ const CASES = [
     ],
   },
   {
+    name: 'a factory given arguments says corral calls it with none',
+    spec: `${appFixture('factory.ts')}:createApp(1, 2)`,
+    expect: ['passes arguments to createApp(): corral calls a factory with none. Write test/fixtures/apps/factory.ts:createApp()'],
+  },
+  {
     name: 'a missing named export lists what the module does export',
     spec: `${appFixture('factory.ts')}:missing`,
     expect: [
