@@ -54,6 +54,30 @@ export async function bindAll(addresses: readonly string[], log: Logger): Promis
   return bound;
 }
 
+/** A TCP address's host as an IP address and family, looked up when it is a name. */
+async function resolveHost(address: BindAddress & { kind: 'tcp' }): Promise<{ host: string; family: number }> {
+  const family = net.isIP(address.host);
+  if (family !== 0) return { host: address.host, family };
+  const found = await dns.lookup(address.host).catch((err: Error) => {
+    throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${formatAddress(address)}: host "${address.host}" does not resolve (${err.message})`);
+  });
+  return { host: found.address, family: found.family };
+}
+
+/**
+ * What --check-config can check of the bind addresses without binding them: that host names
+ * resolve and that a unix socket's directory exists.
+ */
+export async function checkBindable(addresses: readonly string[]): Promise<void> {
+  for (const raw of addresses) {
+    const address = parseBindAddress(raw);
+    if (address.kind === 'tcp') await resolveHost(address);
+    else if (address.kind === 'unix' && !fs.statSync(path.dirname(path.resolve(address.path)), { throwIfNoEntry: false })?.isDirectory()) {
+      throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${formatAddress(address)}: directory ${path.dirname(path.resolve(address.path))} does not exist`);
+    }
+  }
+}
+
 async function bindOne(address: BindAddress, log: Logger): Promise<Listener> {
   // With an fd, node:net wants no address and no port (0), whatever the socket is.
   if (address.kind === 'fd') return { address, url: formatAddress(address), handle: check(createServerHandle(null, 0, -1, address.fd), address) };
@@ -66,14 +90,7 @@ async function bindOne(address: BindAddress, log: Logger): Promise<Listener> {
     const resolved: BindAddress = { kind: 'unix', path: full };
     return { address: resolved, url: formatAddress(resolved), handle: check(createServerHandle(full, -1, -1), address) };
   }
-  let host = address.host;
-  let family = net.isIP(host);
-  if (family === 0) {
-    const found = await dns.lookup(host).catch((err: Error) => {
-      throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${formatAddress(address)}: host "${host}" does not resolve (${err.message})`);
-    });
-    [host, family] = [found.address, found.family];
-  }
+  const { host, family } = await resolveHost(address);
   const handle = check(createServerHandle(host, address.port, family), address);
   const out: Record<string, unknown> = {};
   handle.getsockname?.(out);

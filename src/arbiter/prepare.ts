@@ -5,6 +5,7 @@ import type { Config } from '../config/registry.js';
 import { invalid } from '../config/values.js';
 import { CorralError, ExitCode } from '../errors.js';
 import { describeError, type Logger } from '../log/logger.js';
+import { checkBindable } from './listeners.js';
 
 /**
  * Applies --chdir, --env and --name, then loads the app here when asked to (--preload, --check-config).
@@ -24,6 +25,15 @@ export async function prepareMaster(config: Config, log: Logger): Promise<number
   }
   process.title = `corral: master${config.name ? ` [${config.name}]` : ''}`;
   if (!config.preload && !config.checkConfig) return ExitCode.OK;
+  if (config.checkConfig) {
+    // Binding is for the server to do, but what can fail without it should fail here.
+    try {
+      await checkBindable(config.bind);
+    } catch (err) {
+      process.stderr.write(`Error: ${describeError(err)}\n`);
+      return ExitCode.ERROR;
+    }
+  }
   try {
     // Loaded only here: the master never needs the app-loading code otherwise.
     const { loadApp } = await import('../app/load-app.js');

@@ -31,7 +31,7 @@ export const checkConfig = setting<boolean>({
   defaultDoc: '`false`',
   parse: parseBool,
   help: 'Check the configuration and that the app loads, then exit (0 when good, 1 otherwise).',
-  doc: 'Validates every setting and loads the app in the current process, then exits with status 0 when both are good and 1 otherwise, printing what is wrong. Nothing is bound and no worker starts.',
+  doc: 'Validates every setting (including that bind host names resolve and unix socket directories exist) and loads the app in the current process, then exits with status 0 when both are good and 1 otherwise, printing what is wrong. Nothing is bound and no worker starts, so an address another process holds is not detected.',
 });
 
 export const printConfig = setting<boolean>({
