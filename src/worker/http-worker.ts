@@ -168,6 +168,11 @@ export class HttpWorker implements WorkerServer {
       this.#connections.set(req.socket, coarseNow());
       res.writeHead(417).end();
     });
+    // CONNECT (a proxy tunnel) never reaches an app through node:http's 'request'; without a
+    // listener Node drops the connection without a word. Say it is not served here.
+    this.#server.on('connect', (_req: http.IncomingMessage, socket: Socket) => {
+      socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
     // The http.Server never listens itself (the acceptors do), but Node starts tracking its
     // connections on 'listening': without it, closeIdleConnections() and the headers/request
     // timeouts that stop slow clients (slowloris) do nothing.

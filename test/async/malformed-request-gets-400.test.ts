@@ -50,3 +50,22 @@ test('request lines of other HTTP versions (HTTP/2.0 in plain text, HTTP/0.9) ge
     await corral?.stop();
   }
 });
+
+test('CONNECT, which node:http never hands an app, gets 501 and the close, and the worker serves on', async () => {
+  let corral: Corral | undefined;
+  let conn: RawConnection | undefined;
+  try {
+    corral = await startCorral([ROUTES_APP, '-w', '1']);
+    const [worker] = corral.workerPids;
+    conn = await RawConnection.open(portOf(corral.url));
+    conn.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    const reply = await conn.readResponse(3000);
+    assert.equal(reply.status, 501);
+    await within(conn.closed, 2000, 'the server closes the connection');
+    const next = await get(corral.url, '/');
+    assert.equal(next.body, String(worker), 'the same worker serves');
+  } finally {
+    conn?.destroy();
+    await corral?.stop();
+  }
+});
