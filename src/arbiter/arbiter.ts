@@ -184,6 +184,9 @@ export class Arbiter {
     }
     const { timeout, bootTimeout } = this.#config;
     if (this.#state !== 'running' || (timeout <= 0 && bootTimeout <= 0)) return;
+    // Liveness runs on the monotonic clock: a wall-clock step (NTP at a VM's start) must not look
+    // like silence or a boot that took too long.
+    const mono = performance.now();
     // Loading an app (compiling TypeScript on a busy machine) may take longer than a tight
     // --timeout allows a running worker's event loop to block: a worker has the longer of the two to boot.
     const bootLimit = bootTimeout > 0 ? Math.max(timeout, bootTimeout) : 0;
@@ -192,16 +195,16 @@ export class Arbiter {
       // has not booted in time, beating or not: an app whose loading waits forever (a top-level
       // await that never settles, an app thread blocked at import) leaves the loop free to beat.
       const overdue = w.isBooted()
-        ? timeout > 0 && w.silentFor(now) >= timeout
-        : bootLimit > 0 && now - w.spawnedAt >= bootLimit * 1000;
+        ? timeout > 0 && w.silentFor(mono) >= timeout
+        : bootLimit > 0 && mono - w.spawnedAt >= bootLimit * 1000;
       if (w.state === 'stopping' || !overdue) continue;
       if (w.timedOutAt === 0) {
-        w.timedOutAt = now;
+        w.timedOutAt = mono;
         this.#log.critical(`WORKER TIMEOUT (pid: ${w.pid})${w.isBooted() ? '' : ` while booting: the app did not finish loading in ${bootLimit} s`}`);
       }
       // Give its watchdog a moment to log the stuck code's stack, unless it already has.
-      const reported = w.stuckReportedAt >= now - w.silentFor(now) * 1000;
-      if (w.isBooted() && !reported && now - w.timedOutAt < STUCK_REPORT_GRACE_MS) {
+      const reported = w.stuckReportedAt >= mono - w.silentFor(mono) * 1000;
+      if (w.isBooted() && !reported && mono - w.timedOutAt < STUCK_REPORT_GRACE_MS) {
         this.#signals.wakeAfter(STUCK_REPORT_GRACE_MS);
         continue;
       }
@@ -327,10 +330,11 @@ export class Arbiter {
     // A worker of an abandoned reload is only logged.
     if (bootFailure && (this.#abandoned.has(worker.generation) || ((!expected || bootTimedOut) && this.#reloadFailed(worker)))) {
       this.#log.error(`Worker (pid:${worker.pid}) ${how}${bootTimedOut ? ' after WORKER TIMEOUT while booting' : ''}`);
-    } else if (bootFailure && this.#state === 'running' && this.#serving().length > 0) {
-      // A replacement (for a crashed, killed or stuck worker) that cannot boot while others serve:
-      // the code on disk no longer loads, or something it needs is gone. Halting would take the
-      // serving workers down with it; keep them, and try again with the crash backoff.
+    } else if (bootFailure && this.#ready && this.#state === 'running' && this.#serving().length > 0) {
+      // A replacement (for a crashed, killed or stuck worker, once the server has been ready) that
+      // cannot boot while others serve: the code on disk no longer loads, or something it needs is
+      // gone. Halting would take the serving workers down with it; keep them, and try again with the
+      // crash backoff. At start (before Ready) a worker that cannot boot halts the master, as in Gunicorn.
       const delay = this.#backoff.recordCrash(Date.now(), null);
       const serving = this.#serving().length;
       this.#log.error(`Worker (pid:${worker.pid}) ${how}${bootTimedOut ? ' after WORKER TIMEOUT while booting' : ''}: a new worker could not boot;` +

@@ -21,10 +21,11 @@ export class WorkerHandle {
   readonly id: number;
   readonly child: ChildProcess;
   readonly pid: number;
-  readonly spawnedAt = Date.now();
+  /** When it was spawned, on the monotonic clock (performance.now(), as every liveness time here). */
+  readonly spawnedAt = performance.now();
   state: WorkerState = 'booting';
   bootedAt: number | null = null;
-  lastHeartbeat = Date.now();
+  lastHeartbeat = performance.now();
   exited = false;
   /** When the worker's watchdog last said it logged a stuck-worker report. */
   stuckReportedAt = 0;
@@ -56,12 +57,12 @@ export class WorkerHandle {
     });
     this.pid = this.child.pid ?? -1;
     this.child.stdio[WATCHDOG_FD]?.on('data', () => {
-      this.stuckReportedAt = Date.now();
+      this.stuckReportedAt = performance.now();
       events.onStuckReport(this);
     });
     this.child.on('message', (msg) => {
       if (!isCorralMessage<WorkerMessage>(msg)) return;
-      if (msg.type === 'corral:heartbeat') this.lastHeartbeat = Date.now();
+      if (msg.type === 'corral:heartbeat') this.lastHeartbeat = performance.now();
       else if (msg.type === 'corral:listeners-request') this.sendListeners(listeners);
       else events.onMessage(this, msg);
     });
@@ -130,7 +131,7 @@ export class WorkerHandle {
     }
   }
 
-  /** Seconds since the last heartbeat. */
+  /** Seconds since the last heartbeat, `now` from performance.now(). */
   silentFor(now: number): number {
     return (now - this.lastHeartbeat) / 1000;
   }

@@ -105,6 +105,10 @@ export class HttpWorker implements WorkerServer {
    */
   readonly #activity = new Map<Socket, { bytesRead: number; at: number }>();
   #keepAliveSweep: NodeJS.Timeout | null = null;
+  /** When the keep-alive sweep last ran (performance.now()). */
+  #lastSweep = performance.now();
+  /** Connections being answered 4xx after their responses in progress (see #answerAfterResponses). */
+  readonly #answering = new WeakSet<Socket>();
   /** Whether this worker reports its connections and takes balance limits (--rebalance). */
   readonly #balancing: boolean;
   #balanceLimit: number | null = null;
@@ -156,7 +160,7 @@ export class HttpWorker implements WorkerServer {
     if (!closeAfter) {
       const closeIdleAfterMs = keepAliveMs + KEEP_ALIVE_GRACE_MS;
       const every = keepAliveSweepMs(keepAliveMs);
-      this.#keepAliveSweep = setInterval(() => this.#sweepKeepAlive(closeIdleAfterMs + every), every);
+      this.#keepAliveSweep = setInterval(() => this.#sweepKeepAlive(closeIdleAfterMs + every, every), every);
       this.#keepAliveSweep.unref();
     }
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
@@ -171,7 +175,7 @@ export class HttpWorker implements WorkerServer {
     // CONNECT (a proxy tunnel) never reaches an app through node:http's 'request'; without a
     // listener Node drops the connection without a word. Say it is not served here.
     this.#server.on('connect', (_req: http.IncomingMessage, socket: Socket) => {
-      socket.end('HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      answerAndClose(socket, 'HTTP/1.1 501 Not Implemented\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
     // The http.Server never listens itself (the acceptors do), but Node starts tracking its
     // connections on 'listening': without it, closeIdleConnections() and the headers/request
@@ -249,17 +253,22 @@ export class HttpWorker implements WorkerServer {
    * timeout, as before. A connection receiving bytes (the next request, even half of it) or
    * answering a request is active. Sweeps are `every` apart, so a connection seen active at T went
    * idle by T + every at the latest: closing at T + idleMs (idleMs = --keep-alive + grace + every)
-   * never comes before --keep-alive + grace of real idleness.
+   * never comes before --keep-alive + grace of real idleness. After the event loop was blocked
+   * (sweeps late), no sweep saw what happened meanwhile (a response may have ended just now), so
+   * that sweep counts every connection as active. The clock is monotonic: a wall-clock step must
+   * not age every connection at once.
    */
-  #sweepKeepAlive(idleMs: number): void {
-    const now = Date.now();
+  #sweepKeepAlive(idleMs: number, every: number): void {
+    const now = performance.now();
+    const late = now - this.#lastSweep > 2 * every;
+    this.#lastSweep = now;
     for (const [socket, arrived] of this.#connections) {
       if (arrived === 0) continue;
       const bytesRead = socket.bytesRead;
       const seen = this.#activity.get(socket);
       if (seen === undefined) {
         this.#activity.set(socket, { bytesRead, at: now });
-      } else if (bytesRead !== seen.bytesRead || responseOn(socket)) {
+      } else if (late || bytesRead !== seen.bytesRead || responseOn(socket)) {
         seen.bytesRead = bytesRead;
         seen.at = now;
       } else if (now - seen.at >= idleMs) {
@@ -361,18 +370,23 @@ export class HttpWorker implements WorkerServer {
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     const answer = `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+    // Node's parser stays failed: every later chunk from this client reports again; it is answered once.
+    if (this.#answering.has(socket)) return;
     const res = responseOn(socket);
     if (res instanceof http.ServerResponse) {
       // The request being answered arrived whole: the bad bytes are a request pipelined behind it.
       // Its answer (and those of requests before the bad one) go first, then the 4xx, as Gunicorn does.
-      if (res.req.complete) return this.#answerAfterResponses(socket, answer);
+      if (res.req.complete) {
+        this.#answering.add(socket);
+        return this.#answerAfterResponses(socket, answer);
+      }
       // The request's own body is malformed (bad chunked framing) and nothing is answered yet: as
       // Node does, answer now and close; the app's response goes nowhere. Mid-response: just close.
       if (!res.headersSent) socket.write(answer);
       socket.destroy();
       return;
     }
-    socket.end(answer);
+    answerAndClose(socket, answer);
   }
 
   /** Ends the connection with `answer` once the responses in progress and queued on it are done. */
@@ -381,10 +395,11 @@ export class HttpWorker implements WorkerServer {
     if (res instanceof http.ServerResponse) {
       // Node hands the connection to the next queued response in its own 'finish' listener, which runs first.
       res.once('finish', () => this.#answerAfterResponses(socket, answer));
-      res.once('close', () => socket.writable || socket.destroy());
+      // A response that ends without finishing (the app destroyed it, the client left): no 4xx.
+      res.once('close', () => res.writableFinished || socket.destroy());
       return;
     }
-    if (socket.writable) socket.end(answer);
+    if (socket.writable) answerAndClose(socket, answer);
     else socket.destroy();
   }
 
@@ -395,7 +410,8 @@ export class HttpWorker implements WorkerServer {
   stop(): Promise<void> {
     this.#draining = true;
     if (this.#reportTimer) clearTimeout(this.#reportTimer);
-    if (this.#keepAliveSweep) clearInterval(this.#keepAliveSweep);
+    // The keep-alive sweep runs on: closeIdleConnections() passes over a connection whose next
+    // request stalled half-sent, which the sweep closes after --keep-alive + 1 s, as Node's timer did.
     if (this.#reclaimPoll) clearInterval(this.#reclaimPoll);
     this.#acceptors.close();
     // A response not started yet says `Connection: close`, and its connection closes after it.
@@ -424,6 +440,16 @@ export class HttpWorker implements WorkerServer {
       ageMs: now - (this.#connections.get(socket) || now),
     }));
   }
+}
+
+/**
+ * Writes a final answer and closes the connection once it is sent, without waiting for the client
+ * to close its side: one that keeps it open (half-open) must not hold the connection, or a sync
+ * worker, for ever.
+ */
+function answerAndClose(socket: Socket, answer: string): void {
+  socket.write(answer);
+  socket.destroySoon();
 }
 
 const VERSION_NOT_SUPPORTED = 'HTTP Version Not Supported: this server speaks HTTP/1.0 and HTTP/1.1\n';

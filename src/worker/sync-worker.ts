@@ -15,7 +15,7 @@ export function createSyncWorker(opts: WorkerClassOptions): HttpWorker {
   // A client that is slow to send its request holds the whole worker meanwhile. Gunicorn's sync
   // worker is killed after --timeout in that case; this one answers that client 408 after --timeout.
   const { timeout } = opts.config;
-  return new HttpWorker(opts, { maxConnections: 1, wrap: oneAtATime, ...(timeout > 0 ? { requestDeadlineMs: timeout * 1000 } : {}) });
+  return new HttpWorker(opts, { maxConnections: 1, wrap: oneAtATime, ...(timeout > 0 ? { requestDeadlineMs: Math.round(timeout * 1000) } : {}) });
 }
 
 interface Pending {

@@ -16,7 +16,7 @@ describe('keep-alive', { concurrency: true }, () => {
       assert.equal(reply.headers.connection, 'keep-alive');
       assert.match(String(reply.headers['keep-alive']), /timeout=1\b/);
       const idleSince = Date.now();
-      await within(conn.closed, 3000, 'the idle connection is closed within 3 s');
+      await within(conn.closed, 5000, 'the idle connection is closed within 5 s');
       const idleFor = Date.now() - idleSince;
       assert.ok(idleFor >= 1000, `not closed before the advertised 1 s (closed after ${idleFor} ms)`);
       assert.equal(conn.error, null, 'closed cleanly, not reset');
@@ -26,17 +26,18 @@ describe('keep-alive', { concurrency: true }, () => {
     }
   });
 
-  test('--keep-alive 1: a response slower than that is not cut, nor a next request arriving slowly', async () => {
+  // --keep-alive 2: the server closes a connection idle for 2 s + 1 s + a 200 ms sweep period.
+  test('--keep-alive 2: a response slower than that is not cut, nor a next request arriving slowly', async () => {
     let corral: Corral | undefined;
     let conn: RawConnection | undefined;
     try {
-      corral = await startCorral([ROUTES_APP, '--keep-alive', '1']);
+      corral = await startCorral([ROUTES_APP, '--keep-alive', '2']);
       conn = await RawConnection.open(portOf(corral.url));
-      const slow = await conn.request('/sleep?ms=2600');
-      assert.equal(slow.status, 200, 'a 2.6 s response on a --keep-alive 1 connection completes');
+      const slow = await conn.request('/sleep?ms=4000', 8000);
+      assert.equal(slow.status, 200, 'a 4 s response on a --keep-alive 2 connection completes');
       assert.equal(slow.headers.connection, 'keep-alive');
-      // The next request's header lines, 1.5 s apart: the connection is receiving, not idle.
-      for (const part of ['GET / HTTP/1.1\r\n', 'Host: localhost\r\n']) {
+      // The next request's header lines, 1.5 s apart (4.5 s in all): the connection is receiving, not idle.
+      for (const part of ['GET / HTTP/1.1\r\n', 'Host: localhost\r\n', 'X-Slow: 1\r\n']) {
         conn.write(part);
         await new Promise((resolve) => setTimeout(resolve, 1500));
       }
@@ -45,6 +46,48 @@ describe('keep-alive', { concurrency: true }, () => {
       const next = await conn.readResponse();
       assert.equal(next.status, 200);
       assert.equal(next.body, String(corral.workerPids[0]));
+    } finally {
+      conn?.destroy();
+      await corral?.stop();
+    }
+  });
+
+  test('--keep-alive 1: a response that blocked the event loop longer than that leaves the connection open after it', async () => {
+    let corral: Corral | undefined;
+    let conn: RawConnection | undefined;
+    try {
+      corral = await startCorral([ROUTES_APP, '--keep-alive', '1', '--blocked-warning', '0']);
+      conn = await RawConnection.open(portOf(corral.url));
+      // Seen answering by a sweep during the wait, then no sweep for the 3 s block: the first sweep
+      // after it must not take the connection for one idle since before the block.
+      const blocked = await conn.request('/wait-then-block?ms=400&s=3', 10_000);
+      assert.equal(blocked.status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(conn.isClosed, false, 'not closed right after the response');
+      const next = await conn.request('/');
+      assert.equal(next.status, 200);
+    } finally {
+      conn?.destroy();
+      await corral?.stop();
+    }
+  });
+
+  test('SIGTERM with a keep-alive connection whose next request stalled half-sent: closed after --keep-alive, not --graceful-timeout', async () => {
+    let corral: Corral | undefined;
+    let conn: RawConnection | undefined;
+    try {
+      corral = await startCorral([ROUTES_APP, '--keep-alive', '1', '--graceful-timeout', '30']);
+      conn = await RawConnection.open(portOf(corral.url));
+      assert.equal((await conn.request('/')).status, 200);
+      conn.write('GET / HTTP/1.1\r\n'); // and nothing more
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const signalled = Date.now();
+      corral.signal('SIGTERM');
+      const { code } = await corral.waitExit(15_000);
+      const took = Date.now() - signalled;
+      assert.equal(code, 0, corral.output);
+      assert.ok(took < 10_000, `stopped in ${took} ms`);
+      assert.doesNotMatch(corral.output, /SIGKILL/, 'no worker had to be killed');
     } finally {
       conn?.destroy();
       await corral?.stop();

@@ -69,3 +69,29 @@ test('CONNECT, which node:http never hands an app, gets 501 and the close, and t
     await corral?.stop();
   }
 });
+
+test('bytes that are not HTTP arriving in many pieces behind a slow response: the response, then one 400, nothing piling up', async () => {
+  let corral: Corral | undefined;
+  let conn: RawConnection | undefined;
+  try {
+    corral = await startCorral([ROUTES_APP, '-w', '1']);
+    conn = await RawConnection.open(portOf(corral.url));
+    conn.write('GET /sleep?ms=800 HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await corral.waitFor(/\[fixture\] \d+ sleeping 800 ms/, 5000);
+    // Node's parser, once failed, reports every later chunk again.
+    for (let i = 0; i < 15; i++) {
+      conn.write(`NOT HTTP ${i}\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const first = await conn.readResponse(5000);
+    assert.equal(first.status, 200, 'the response in progress completes');
+    const second = await conn.readResponse(5000);
+    assert.equal(second.status, 400);
+    await within(conn.closed, 3000, 'then the server closes the connection');
+    assert.equal(conn.hasUnreadBytes, false, 'one 400, no more');
+    assert.doesNotMatch(corral.output, /MaxListenersExceededWarning/);
+  } finally {
+    conn?.destroy();
+    await corral?.stop();
+  }
+});
