@@ -8,6 +8,16 @@ function flagText(s: Setting): string {
   return s.kind === 'boolean' || !s.metavar ? flags : `${flags} ${s.metavar}`;
 }
 
+/** What --help says of a setting's default: the docs' wording, or how to turn off a boolean that is on. */
+function defaultNote(s: Setting): string {
+  if (s.kind === 'boolean') {
+    const long = s.flags.find((f) => f.startsWith('--'));
+    return s.default({}).value === true && long ? ` [on by default; --no-${long.slice(2)} turns it off]` : '';
+  }
+  if (!s.defaultDoc || s.defaultDoc === 'none' || /\(default/.test(s.help)) return '';
+  return ` [default: ${s.defaultDoc.replace(/`/g, '')}]`;
+}
+
 export function helpText(version: string): string {
   const lines = [
     `corral ${version}: a pre-fork HTTP server for Node.js apps`,
@@ -26,7 +36,8 @@ export function helpText(version: string): string {
     lines.push('', `${section}:`);
     for (const s of inSection) {
       const left = `  ${flagText(s)}`;
-      lines.push(left.length < 32 ? left.padEnd(32) + s.help : `${left}\n${' '.repeat(32)}${s.help}`);
+      const help = s.help + defaultNote(s);
+      lines.push(left.length < 32 ? left.padEnd(32) + help : `${left}\n${' '.repeat(32)}${help}`);
     }
   }
   lines.push(

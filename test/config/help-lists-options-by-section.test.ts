@@ -58,6 +58,15 @@ describe('corral --help and --version', { concurrency: 4 }, () => {
     });
   }
 
+  test('--help gives each setting\'s default, and how to turn off a flag that is on by default', async () => {
+    const { code, output } = await run(['--help'], { cwd: tempDir() });
+    assert.equal(code, 0, output);
+    assert.match(output, /^ {2}--keep-alive SECONDS .*\[default: 5\]$/m);
+    assert.match(output, /^ {2}-t, --timeout SECONDS .*\[default: 30\]$/m);
+    assert.match(output, /^ {2}--rebalance .*\[on by default; --no-rebalance turns it off\]$/m);
+    assert.doesNotMatch(output, /--preload .*default/, 'nothing said of a flag that is off by default');
+  });
+
   test('--help works even when the config file in the working directory is broken', async () => {
     const cwd = tempDir({ 'corral.config.mjs': 'export default { wokers: 2 };\n' });
     const { code, output } = await run(['--help'], { cwd });
