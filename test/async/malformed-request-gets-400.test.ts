@@ -1,74 +1,42 @@
-// Bad bytes on the wire get a 400 from the async worker, and the worker keeps serving.
+// Bad bytes on the wire get their answer (400, 505, 501) and the close from the worker, which keeps serving.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCorral, type Corral } from '../helpers/corral.ts';
 import { ROUTES_APP, RawConnection, get, portOf, within } from '../arbiter/support.ts';
 
-test('the raw bytes GARBAGE and a blank line get a 400 and the same worker serves the next request', async () => {
-  let corral: Corral | undefined;
-  let conn: RawConnection | undefined;
-  try {
-    corral = await startCorral([ROUTES_APP, '-w', '1']);
-    const [worker] = corral.workerPids;
-    conn = await RawConnection.open(portOf(corral.url));
-    conn.write('GARBAGE\r\n\r\n');
-    const reply = await conn.readResponse(3000);
-    assert.equal(reply.status, 400);
-    assert.equal(reply.headers.connection, 'close');
-    await within(conn.closed, 2000, 'the server closes the bad connection');
+// Each gets its answer and the close; the worker lives and serves the next request.
+const ONE_ANSWER: ReadonlyArray<readonly [string, string, number]> = [
+  ['the raw bytes GARBAGE and a blank line', 'GARBAGE\r\n\r\n', 400],
+  ['a request line of HTTP/2.0 in plain text, which the app never sees,', 'GET / HTTP/2.0\r\nHost: localhost\r\n\r\n', 505],
+  ['an HTTP/0.9 request line', 'GET /\r\n\r\n', 505],
+  ['CONNECT, which node:http never hands an app,', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 501],
+];
 
-    const next = await get(corral.url, '/');
-    assert.equal(next.status, 200);
-    assert.equal(next.body, String(worker), 'the same worker serves');
-    assert.equal(corral.workerPids.length, 1, 'no worker was replaced');
-  } finally {
-    conn?.destroy();
-    await corral?.stop();
-  }
-});
-
-test('request lines of other HTTP versions (HTTP/2.0 in plain text, HTTP/0.9) get 505 and the close; the app never sees them', async () => {
-  let corral: Corral | undefined;
-  const conns: RawConnection[] = [];
-  try {
-    corral = await startCorral([ROUTES_APP, '-w', '1']);
-    const [worker] = corral.workerPids;
-    for (const line of ['GET / HTTP/2.0\r\nHost: localhost\r\n\r\n', 'GET /\r\n\r\n']) {
-      const conn = await RawConnection.open(portOf(corral.url));
-      conns.push(conn);
-      conn.write(line);
+for (const [what, bytes, status] of ONE_ANSWER) {
+  test(`${what} gets ${status} and the close, and the same worker serves the next request`, async () => {
+    let corral: Corral | undefined;
+    let conn: RawConnection | undefined;
+    try {
+      corral = await startCorral([ROUTES_APP, '-w', '1']);
+      const [worker] = corral.workerPids;
+      conn = await RawConnection.open(portOf(corral.url));
+      conn.write(bytes);
       const reply = await conn.readResponse(3000);
-      assert.equal(reply.status, 505, JSON.stringify(line));
-      assert.match(reply.body, /HTTP Version Not Supported/);
+      assert.equal(reply.status, status);
       assert.equal(reply.headers.connection, 'close');
+      if (status === 505) assert.match(reply.body, /HTTP Version Not Supported/);
       await within(conn.closed, 2000, 'the server closes the connection');
-    }
-    const next = await get(corral.url, '/');
-    assert.equal(next.body, String(worker), 'the same worker serves');
-  } finally {
-    for (const c of conns) c.destroy();
-    await corral?.stop();
-  }
-});
 
-test('CONNECT, which node:http never hands an app, gets 501 and the close, and the worker serves on', async () => {
-  let corral: Corral | undefined;
-  let conn: RawConnection | undefined;
-  try {
-    corral = await startCorral([ROUTES_APP, '-w', '1']);
-    const [worker] = corral.workerPids;
-    conn = await RawConnection.open(portOf(corral.url));
-    conn.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
-    const reply = await conn.readResponse(3000);
-    assert.equal(reply.status, 501);
-    await within(conn.closed, 2000, 'the server closes the connection');
-    const next = await get(corral.url, '/');
-    assert.equal(next.body, String(worker), 'the same worker serves');
-  } finally {
-    conn?.destroy();
-    await corral?.stop();
-  }
-});
+      const next = await get(corral.url, '/');
+      assert.equal(next.status, 200);
+      assert.equal(next.body, String(worker), 'the same worker serves');
+      assert.equal(corral.workerPids.length, 1, 'no worker was replaced');
+    } finally {
+      conn?.destroy();
+      await corral?.stop();
+    }
+  });
+}
 
 test('bytes that are not HTTP arriving in many pieces behind a slow response: the response, then one 400, nothing piling up', async () => {
   let corral: Corral | undefined;
