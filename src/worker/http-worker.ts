@@ -104,7 +104,6 @@ export class HttpWorker implements WorkerServer {
    * sweep last saw it active (bytes arrived, or a response in progress). Touched by sweeps only.
    */
   readonly #activity = new Map<Socket, { bytesRead: number; at: number }>();
-  #keepAliveSweep: NodeJS.Timeout | null = null;
   /** When the keep-alive sweep last ran (performance.now()). */
   #lastSweep = performance.now();
   /** Connections being answered 4xx after their responses in progress (see #answerAfterResponses). */
@@ -160,8 +159,8 @@ export class HttpWorker implements WorkerServer {
     if (!closeAfter) {
       const closeIdleAfterMs = keepAliveMs + KEEP_ALIVE_GRACE_MS;
       const every = keepAliveSweepMs(keepAliveMs);
-      this.#keepAliveSweep = setInterval(() => this.#sweepKeepAlive(closeIdleAfterMs + every, every), every);
-      this.#keepAliveSweep.unref();
+      // Runs for the worker's life, through a graceful stop too (see stop()).
+      setInterval(() => this.#sweepKeepAlive(closeIdleAfterMs + every, every), every).unref();
     }
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.#clientError(err, socket));
     // An Expect other than 100-continue: Node's own 417 would keep the connection open, which pins a
