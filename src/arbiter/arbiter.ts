@@ -327,9 +327,10 @@ export class Arbiter {
     const bootTimedOut = !worker.isBooted() && worker.timedOutAt > 0;
     const bootFailure = bootTimedOut || (!worker.isBooted() && signal === null &&
       (code === ExitCode.WORKER_BOOT_ERROR || code === ExitCode.APP_LOAD_ERROR || !expected));
+    const died = `Worker (pid:${worker.pid}) ${how}${bootTimedOut ? ' after WORKER TIMEOUT while booting' : ''}`;
     // A worker of an abandoned reload is only logged.
     if (bootFailure && (this.#abandoned.has(worker.generation) || ((!expected || bootTimedOut) && this.#reloadFailed(worker)))) {
-      this.#log.error(`Worker (pid:${worker.pid}) ${how}${bootTimedOut ? ' after WORKER TIMEOUT while booting' : ''}`);
+      this.#log.error(died);
     } else if (bootFailure && this.#ready && this.#state === 'running' && this.#serving().length > 0) {
       // A replacement (for a crashed, killed or stuck worker, once the server has been ready) that
       // cannot boot while others serve: the code on disk no longer loads, or something it needs is
@@ -337,10 +338,10 @@ export class Arbiter {
       // crash backoff. At start (before Ready) a worker that cannot boot halts the master, as in Gunicorn.
       const delay = this.#backoff.recordCrash(Date.now(), null);
       const serving = this.#serving().length;
-      this.#log.error(`Worker (pid:${worker.pid}) ${how}${bootTimedOut ? ' after WORKER TIMEOUT while booting' : ''}: a new worker could not boot;` +
+      this.#log.error(`${died}: a new worker could not boot;` +
         ` the ${serving} running worker(s) keep serving; trying again${delay > 0 ? ` in ${(delay / 1000).toFixed(1)} s` : ''}`);
     } else if (bootTimedOut) {
-      this.#log.error(`Worker (pid:${worker.pid}) ${how} after WORKER TIMEOUT while booting. Loading the app never finished:` +
+      this.#log.error(`${died}. Loading the app never finished:` +
         ' a top-level await that never settles, or code that blocks while the module loads? `corral APP --check-config`' +
         ' loads it in the foreground; --boot-timeout gives a slow app longer to load.');
       this.#stop(true, 'Shutting down: Worker failed to boot.', ExitCode.WORKER_BOOT_ERROR);
@@ -377,7 +378,7 @@ export class Arbiter {
    */
   #reloadFailed(worker: WorkerHandle): boolean {
     if (this.#state !== 'running' || worker.generation === 0) return false;
-    const serving = [...this.#workers.values()].filter((w) => w.isBooted() && w.state !== 'stopping' && w.generation < worker.generation);
+    const serving = this.#serving().filter((w) => w.generation < worker.generation);
     if (serving.length === 0) return false;
     for (const w of this.#workers.values()) {
       if (w.generation === worker.generation && !w.isBooted() && w.state !== 'stopping') w.stop('SIGTERM', Date.now() + QUICK_STOP_GRACE_MS, 'after the reload failed');

@@ -72,20 +72,24 @@ export async function checkBindable(addresses: readonly string[]): Promise<void>
   for (const raw of addresses) {
     const address = parseBindAddress(raw);
     if (address.kind === 'tcp') await resolveHost(address);
-    else if (address.kind === 'unix' && !fs.statSync(path.dirname(path.resolve(address.path)), { throwIfNoEntry: false })?.isDirectory()) {
-      throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${formatAddress(address)}: directory ${path.dirname(path.resolve(address.path))} does not exist`);
-    }
+    else if (address.kind === 'unix') unixSocketPath(address);
   }
+}
+
+/** A unix socket address's absolute path, once its directory is known to exist. */
+function unixSocketPath(address: BindAddress & { kind: 'unix' }): string {
+  const full = path.resolve(address.path);
+  if (!fs.statSync(path.dirname(full), { throwIfNoEntry: false })?.isDirectory()) {
+    throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${formatAddress(address)}: directory ${path.dirname(full)} does not exist`);
+  }
+  return full;
 }
 
 async function bindOne(address: BindAddress, log: Logger): Promise<Listener> {
   // With an fd, node:net wants no address and no port (0), whatever the socket is.
   if (address.kind === 'fd') return { address, url: formatAddress(address), handle: check(createServerHandle(null, 0, -1, address.fd), address) };
   if (address.kind === 'unix') {
-    const full = path.resolve(address.path);
-    if (!fs.statSync(path.dirname(full), { throwIfNoEntry: false })?.isDirectory()) {
-      throw new CorralError('CORRAL_ERR_BIND', `cannot bind ${formatAddress(address)}: directory ${path.dirname(full)} does not exist`);
-    }
+    const full = unixSocketPath(address);
     await removeStaleSocket(full, address, log);
     const resolved: BindAddress = { kind: 'unix', path: full };
     return { address: resolved, url: formatAddress(resolved), handle: check(createServerHandle(full, -1, -1), address) };

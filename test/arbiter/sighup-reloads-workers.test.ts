@@ -69,41 +69,42 @@ test('SIGHUP: new workers serve the new code, in-flight requests finish, nothing
     assert.doesNotMatch(corral.output.slice(mark), /exited with code|was sent/);
   }));
 
-test('SIGHUP with code that no longer loads: the reload is abandoned and the old workers keep serving', () =>
-  withApp(2, async (corral, app) => {
-    const old = corral.workerPids;
-    fs.writeFileSync(app, 'export default (req, res) => {\n  res.end(;\n};\n');
-    const mark = corral.output.length;
-    corral.signal('SIGHUP');
-    await corral.waitFor(/Reload failed: a new worker could not boot; the 2 running worker\(s\) keep serving/, 20_000, mark);
-    assert.match(corral.output.slice(mark), /app\.mjs:2/, 'the load error names the file and line');
-    const reply = await get(corral.url, '/');
-    assert.match(reply.body, /^v1 /);
-    assert.ok(old.includes(Number(reply.body.split(' ')[1])));
-    assert.ok(old.every(isAlive));
-    assert.equal(corral.proc.exitCode, null, 'the master runs on');
+// New code that cannot serve: the reload is abandoned, the old workers keep serving, the master runs on.
+const BROKEN_RELOADS: ReadonlyArray<{ what: string; source: string; args: string[]; says: RegExp }> = [
+  {
+    what: 'code that no longer loads',
+    source: 'export default (req, res) => {\n  res.end(;\n};\n',
+    args: [],
+    says: /app\.mjs:2/, // the load error names the file and line
+  },
+  {
+    what: 'code whose loading never finishes (after --boot-timeout)',
+    source: 'await new Promise(() => {});\nexport default (req, res) => res.end("never");\n',
+    args: ['-t', '2', '--boot-timeout', '2'],
+    says: /WORKER TIMEOUT \(pid: \d+\) while booting/,
+  },
+];
 
-    corral.signal('SIGTERM');
-    const { code } = await corral.waitExit(10_000);
-    assert.equal(code, 0, corral.output);
-  }));
+for (const { what, source, args, says } of BROKEN_RELOADS) {
+  test(`SIGHUP with ${what}: the reload is abandoned and the old workers keep serving`, () =>
+    withApp(2, async (corral, app) => {
+      const old = corral.workerPids;
+      fs.writeFileSync(app, source);
+      const mark = corral.output.length;
+      corral.signal('SIGHUP');
+      await corral.waitFor(/Reload failed: a new worker could not boot; the 2 running worker\(s\) keep serving/, 20_000, mark);
+      assert.match(corral.output.slice(mark), says);
+      const reply = await get(corral.url, '/');
+      assert.match(reply.body, /^v1 /);
+      assert.ok(old.includes(Number(reply.body.split(' ')[1])));
+      assert.ok(old.every(isAlive));
+      assert.equal(corral.proc.exitCode, null, 'the master runs on');
 
-test('SIGHUP with code whose loading never finishes: after --boot-timeout the reload is abandoned and the old workers keep serving', () =>
-  withApp(2, async (corral, app) => {
-    const old = corral.workerPids;
-    fs.writeFileSync(app, 'await new Promise(() => {});\nexport default (req, res) => res.end("never");\n');
-    const mark = corral.output.length;
-    corral.signal('SIGHUP');
-    await corral.waitFor(/WORKER TIMEOUT \(pid: \d+\) while booting/, 10_000, mark);
-    await corral.waitFor(/Reload failed: a new worker could not boot; the 2 running worker\(s\) keep serving/, 10_000, mark);
-    const reply = await get(corral.url, '/');
-    assert.match(reply.body, /^v1 /);
-    assert.ok(old.every(isAlive));
-    assert.equal(corral.proc.exitCode, null, 'the master runs on');
-    corral.signal('SIGTERM');
-    const { code } = await corral.waitExit(10_000);
-    assert.equal(code, 0, corral.output);
-  }, ['-t', '2', '--boot-timeout', '2']));
+      corral.signal('SIGTERM');
+      const { code } = await corral.waitExit(10_000);
+      assert.equal(code, 0, corral.output);
+    }, args));
+}
 
 test('SIGUSR2 (re-exec) is not supported: the master says so and serves on', () =>
   withApp(1, async (corral) => {

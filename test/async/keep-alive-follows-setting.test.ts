@@ -1,16 +1,26 @@
-// The async worker keeps idle connections open for --keep-alive seconds; 0 closes after each response.
+// Idle keep-alive connections stay open for --keep-alive seconds (the worker's sweep closes them after); 0 closes after each response.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCorral, type Corral } from '../helpers/corral.ts';
 import { ROUTES_APP, RawConnection, portOf, within } from '../arbiter/support.ts';
 
+/** Runs `body` against corral serving the routes app with `args`, over one raw connection; cleans up after. */
+async function withConnection(args: string[], body: (corral: Corral, conn: RawConnection) => Promise<void>): Promise<void> {
+  let corral: Corral | undefined;
+  let conn: RawConnection | undefined;
+  try {
+    corral = await startCorral([ROUTES_APP, ...args]);
+    conn = await RawConnection.open(portOf(corral.url));
+    await body(corral, conn);
+  } finally {
+    conn?.destroy();
+    await corral?.stop();
+  }
+}
+
 describe('keep-alive', { concurrency: true }, () => {
-  test('--keep-alive 1: an idle connection is closed by the server after about 1 s', async () => {
-    let corral: Corral | undefined;
-    let conn: RawConnection | undefined;
-    try {
-      corral = await startCorral([ROUTES_APP, '--keep-alive', '1']);
-      conn = await RawConnection.open(portOf(corral.url));
+  test('--keep-alive 1: an idle connection is closed by the server after about 1 s', () =>
+    withConnection(['--keep-alive', '1'], async (corral, conn) => {
       const reply = await conn.request('/');
       assert.equal(reply.status, 200);
       assert.equal(reply.headers.connection, 'keep-alive');
@@ -20,19 +30,11 @@ describe('keep-alive', { concurrency: true }, () => {
       const idleFor = Date.now() - idleSince;
       assert.ok(idleFor >= 1000, `not closed before the advertised 1 s (closed after ${idleFor} ms)`);
       assert.equal(conn.error, null, 'closed cleanly, not reset');
-    } finally {
-      conn?.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 
   // --keep-alive 2: the server closes a connection idle for 2 s + 1 s + a 200 ms sweep period.
-  test('--keep-alive 2: a response slower than that is not cut, nor a next request arriving slowly', async () => {
-    let corral: Corral | undefined;
-    let conn: RawConnection | undefined;
-    try {
-      corral = await startCorral([ROUTES_APP, '--keep-alive', '2']);
-      conn = await RawConnection.open(portOf(corral.url));
+  test('--keep-alive 2: a response slower than that is not cut, nor a next request arriving slowly', () =>
+    withConnection(['--keep-alive', '2'], async (corral, conn) => {
       const slow = await conn.request('/sleep?ms=4000', 8000);
       assert.equal(slow.status, 200, 'a 4 s response on a --keep-alive 2 connection completes');
       assert.equal(slow.headers.connection, 'keep-alive');
@@ -46,18 +48,10 @@ describe('keep-alive', { concurrency: true }, () => {
       const next = await conn.readResponse();
       assert.equal(next.status, 200);
       assert.equal(next.body, String(corral.workerPids[0]));
-    } finally {
-      conn?.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 
-  test('--keep-alive 1: a response that blocked the event loop longer than that leaves the connection open after it', async () => {
-    let corral: Corral | undefined;
-    let conn: RawConnection | undefined;
-    try {
-      corral = await startCorral([ROUTES_APP, '--keep-alive', '1', '--blocked-warning', '0']);
-      conn = await RawConnection.open(portOf(corral.url));
+  test('--keep-alive 1: a response that blocked the event loop longer than that leaves the connection open after it', () =>
+    withConnection(['--keep-alive', '1', '--blocked-warning', '0'], async (corral, conn) => {
       // Seen answering by a sweep during the wait, then no sweep for the 3 s block: the first sweep
       // after it must not take the connection for one idle since before the block.
       const blocked = await conn.request('/wait-then-block?ms=400&s=3', 10_000);
@@ -66,18 +60,10 @@ describe('keep-alive', { concurrency: true }, () => {
       assert.equal(conn.isClosed, false, 'not closed right after the response');
       const next = await conn.request('/');
       assert.equal(next.status, 200);
-    } finally {
-      conn?.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 
-  test('SIGTERM with a keep-alive connection whose next request stalled half-sent: closed after --keep-alive, not --graceful-timeout', async () => {
-    let corral: Corral | undefined;
-    let conn: RawConnection | undefined;
-    try {
-      corral = await startCorral([ROUTES_APP, '--keep-alive', '1', '--graceful-timeout', '30']);
-      conn = await RawConnection.open(portOf(corral.url));
+  test('SIGTERM with a keep-alive connection whose next request stalled half-sent: closed after --keep-alive, not --graceful-timeout', () =>
+    withConnection(['--keep-alive', '1', '--graceful-timeout', '30'], async (corral, conn) => {
       assert.equal((await conn.request('/')).status, 200);
       conn.write('GET / HTTP/1.1\r\n'); // and nothing more
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -88,34 +74,18 @@ describe('keep-alive', { concurrency: true }, () => {
       assert.equal(code, 0, corral.output);
       assert.ok(took < 10_000, `stopped in ${took} ms`);
       assert.doesNotMatch(corral.output, /SIGKILL/, 'no worker had to be killed');
-    } finally {
-      conn?.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 
-  test('--keep-alive 0: every response says Connection: close and the server closes the connection', async () => {
-    let corral: Corral | undefined;
-    let conn: RawConnection | undefined;
-    try {
-      corral = await startCorral([ROUTES_APP, '--keep-alive', '0']);
-      conn = await RawConnection.open(portOf(corral.url));
+  test('--keep-alive 0: every response says Connection: close and the server closes the connection', () =>
+    withConnection(['--keep-alive', '0'], async (corral, conn) => {
       const reply = await conn.request('/');
       assert.equal(reply.status, 200);
       assert.equal(reply.headers.connection, 'close');
       await within(conn.closed, 2000, 'the server closes the connection after the response');
-    } finally {
-      conn?.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 
-  test('by default one connection serves several requests', async () => {
-    let corral: Corral | undefined;
-    let conn: RawConnection | undefined;
-    try {
-      corral = await startCorral([ROUTES_APP]);
-      conn = await RawConnection.open(portOf(corral.url));
+  test('by default one connection serves several requests', () =>
+    withConnection([], async (corral, conn) => {
       for (let i = 0; i < 3; i++) {
         const reply = await conn.request('/');
         assert.equal(reply.status, 200, `request ${i + 1}`);
@@ -123,9 +93,5 @@ describe('keep-alive', { concurrency: true }, () => {
         assert.equal(reply.body, String(corral.workerPids[0]));
       }
       assert.equal(conn.isClosed, false, 'still open after three requests');
-    } finally {
-      conn?.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 });
