@@ -9,7 +9,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startTarget, stopTarget } from '../lib/measure.mjs';
 import { balance, checkLoads, fmt, printSummary } from '../lib/results.mjs';
 import { runWrk, wrkArgs } from '../lib/wrk.mjs';
-import { LOADS } from './distribution.mjs';
+import { calibrateCpuApp } from './classes.mjs';
+import { LOADS as HELLO_LOADS } from './distribution.mjs';
+
+/**
+ * The distribution scenario's loads on the hello app, and `cpu-c64`: the classes scenario's CPU-bound
+ * app (about 10 ms of CPU per request, calibrated once for every target) under 64 keep-alive
+ * connections, where a run-to-run drift of several per cent hides a gap of a few.
+ */
+const LOADS = { ...HELLO_LOADS, 'cpu-c64': { threads: 1, connections: 64, app: 'bench/apps/cpu.mjs' } };
 
 export default {
   describe: 'steady-state req/s of long-running targets, short wrk rounds alternated (A B B A ...)',
@@ -26,8 +34,10 @@ export default {
     for (const loadName of loads) {
       const load = LOADS[loadName];
       const started = new Map();
+      const app = load.app;
+      const env = app ? { CPU_ROUNDS_PER_MS: String(calibrateCpuApp(ctx.root)) } : {};
       try {
-        for (const t of ctx.targets) started.set(t, await startTarget(t, ctx.root));
+        for (const t of ctx.targets) started.set(t, await startTarget(t, ctx.root, { app, env }));
         if (ctx.warmup > 0) {
           for (const [, s] of started) {
             const warm = { ...load, headers: [...(load.headers ?? []), 'x-bench-nocount: 1'] };
@@ -39,7 +49,7 @@ export default {
           const order = run % 2 === 0 ? ctx.targets : [...ctx.targets].reverse();
           for (const target of order) {
             const wrk = await runWrk(wrkArgs(load, started.get(target).port, ctx.duration), ctx.duration);
-            const row = { target, load: loadName, run, protocol: 'steady', command: wrk.command, rps: wrk.rps,
+            const row = { target, load: loadName, run, protocol: 'steady', ...(app ? { app, env } : {}), command: wrk.command, rps: wrk.rps,
               latencyMs: wrk.latencyMs, errors: wrk.errors, errorTotal: wrk.errorTotal };
             ctx.record(row);
             rows.push({ group: `${loadName}: ${wrk.command.replace(/http:\S+/, 'URL')} (steady)`, target, run,
