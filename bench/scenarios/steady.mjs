@@ -17,7 +17,7 @@ import { LOADS as HELLO_LOADS } from './distribution.mjs';
  * app (about 10 ms of CPU per request, calibrated once for every target) under 64 keep-alive
  * connections, where a run-to-run drift of several per cent hides a gap of a few.
  */
-const LOADS = { ...HELLO_LOADS, 'cpu-c64': { threads: 1, connections: 64, app: 'bench/apps/cpu.mjs' } };
+const LOADS = { ...HELLO_LOADS, 'cpu-c64': { threads: 1, connections: 64, app: 'bench/apps/cpu.mjs', settleMs: 1500 } };
 
 export default {
   describe: 'steady-state req/s of long-running targets, short wrk rounds alternated (A B B A ...)',
@@ -48,6 +48,10 @@ export default {
         for (let run = 0; run < ctx.runs; run++) {
           const order = run % 2 === 0 ? ctx.targets : [...ctx.targets].reverse();
           for (const target of order) {
+            // When wrk stops, the requests its connections sent last are still in the server: a bare
+            // worker still runs every one of them (up to 64 x 10 ms with the CPU-bound app). Let that
+            // finish before the next round, or it runs in the next target's first half second.
+            if (load.settleMs) await sleep(load.settleMs);
             const wrk = await runWrk(wrkArgs(load, started.get(target).port, ctx.duration), ctx.duration);
             const row = { target, load: loadName, run, protocol: 'steady', ...(app ? { app, env } : {}), command: wrk.command, rps: wrk.rps,
               latencyMs: wrk.latencyMs, errors: wrk.errors, errorTotal: wrk.errorTotal };
