@@ -177,6 +177,8 @@ Object.assign(TARGETS, {
   'corral-thread-w2t1': corralWith('corral -k thread -w 2 --threads 1', 2, ['-k', 'thread', '--threads', '1']),
   'corral-thread-w2t1-noshare': corralWith('corral -k thread -w 2 --threads 1 --no-share-threads', 2,
     ['-k', 'thread', '--threads', '1', '--no-share-threads']),
+  'corral-thread-w1t1-budget': corralWith('corral -k thread -w 1 --threads 1, V8 interrupt budget 16 KiB', 1,
+    ['-k', 'thread', '--threads', '1', '--v8-flags', '--no-concurrent-array-buffer-sweeping --interrupt-budget=16384']),
   'corral-thread-w1t2': corralWith('corral -k thread -w 1 --threads 2', 1, ['-k', 'thread', '--threads', '2']),
   'corral-no-watchdog': corralWith('corral -w 2 --timeout 0 --blocked-warning 0 (no watchdog thread)', 2,
     ['--timeout', '0', '--blocked-warning', '0']),
