@@ -104,12 +104,8 @@ describe('SIGTERM', { concurrency: true }, () => {
       slow = await RawConnection.open(portOf(corral.url));
       await startSlowRequest(corral, slow, 10_000);
       const mark = corral.output.length;
-      const signalled = Date.now();
-      corral.signal('SIGTERM');
-
-      await corral.waitExit(3500);
-      const took = Date.now() - signalled;
-      assert.ok(took >= 900, `the worker had its graceful timeout first (exited after ${took} ms)`);
+      const { tookMs } = await corral.signalAndWaitExit('SIGTERM', 3500);
+      assert.ok(tookMs >= 900, `the worker had its graceful timeout first (exited after ${tookMs} ms)`);
       assert.match(corral.output.slice(mark), new RegExp(`Worker \\(pid:${worker}\\) was sent SIGKILL after --graceful-timeout 1 s`));
       await waitUntil(() => !isAlive(worker!), 2000, `worker ${worker} is gone`);
       await within(slow.closed, 2000, 'the cut-off connection closes');

@@ -118,6 +118,14 @@ export class Corral {
     }
   }
 
+  /** Sends `sig` and waits for the master to exit (or rejects at the deadline); `tookMs` from the signal. */
+  async signalAndWaitExit(sig: NodeJS.Signals, timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; tookMs: number }> {
+    const signalled = Date.now();
+    this.signal(sig);
+    const exit = await this.waitExit(timeoutMs);
+    return { ...exit, tookMs: Date.now() - signalled };
+  }
+
   /** Graceful stop, then the whole process group is killed whatever happened. */
   async stop(timeoutMs = 15_000): Promise<void> {
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
