@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { groupMembers, stopProcess } from '../lib/proc.mjs';
+import { range } from '../lib/results.mjs';
 import { TARGETS } from '../lib/targets.mjs';
 import { runWrk, wrkArgs } from '../lib/wrk.mjs';
 import { calibrateCpuApp, startApp, WORKLOADS } from '../scenarios/classes.mjs';
@@ -107,12 +108,6 @@ async function measure(target, round) {
   }
 }
 
-function spread(xs, digits) {
-  const a = [...xs].sort((x, y) => x - y);
-  const mid = a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-  return `${mid.toFixed(digits)} [${a[0].toFixed(digits)}-${a[a.length - 1].toFixed(digits)}]`;
-}
-
 try {
   console.log(`load ${opts.load}: wrk ${wrkArgs(load, 'PORT', duration).join(' ')}; ${warmup} s of warm-up; perf at ${HZ} Hz on every CPU`);
   for (let round = 0; round < rounds; round++) {
@@ -121,8 +116,8 @@ try {
   if (rounds > 1) {
     console.log(`\nover ${rounds} rounds: median [min-max]`);
     for (const [target, r] of results) {
-      console.log(`\n${target}: ${spread(r.rps, 0)} req/s`);
-      for (const g of GROUPS) console.log(`  ${g.padEnd(25)} ${spread(r.groups[g], 3)} CPU ms per request`);
+      console.log(`\n${target}: ${range(r.rps, 0)} req/s`);
+      for (const g of GROUPS) console.log(`  ${g.padEnd(25)} ${range(r.groups[g], 3)} CPU ms per request`);
     }
   }
 } finally {
