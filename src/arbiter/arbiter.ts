@@ -39,7 +39,7 @@ export class Arbiter {
   #exitCode: number = ExitCode.OK;
   #target: number;
   #nextId = 1;
-  #startedAt = Date.now();
+  #startedAt = performance.now();
   #ready = false;
   /** Reloads (SIGHUP) so far. */
   #reloads = 0;
@@ -157,7 +157,7 @@ export class Arbiter {
     const bootingMs = Math.min(graceMs, QUICK_STOP_GRACE_MS);
     for (const w of this.#workers.values()) {
       const booted = w.isBooted();
-      w.stop(graceful ? 'SIGTERM' : 'SIGQUIT', Date.now() + (booted ? graceMs : bootingMs), booted ? reason : `${bootingMs / 1000} s after a stop while booting`);
+      w.stop(graceful ? 'SIGTERM' : 'SIGQUIT', performance.now() + (booted ? graceMs : bootingMs), booted ? reason : `${bootingMs / 1000} s after a stop while booting`);
     }
     this.#signals.wakeAfter(graceMs);
   }
@@ -169,13 +169,13 @@ export class Arbiter {
   /** Stops one worker gracefully while the server runs on (TTOU, a reload): SIGKILL at --graceful-timeout. */
   #retire(w: WorkerHandle, why: string): void {
     this.#log.info(`Stopping worker (pid:${w.pid}): ${why}`);
-    w.stop('SIGTERM', Date.now() + this.#config.gracefulTimeout * 1000, this.#gracefulReason());
+    w.stop('SIGTERM', performance.now() + this.#config.gracefulTimeout * 1000, this.#gracefulReason());
     this.#signals.wakeAfter(this.#config.gracefulTimeout * 1000);
   }
 
   /** A worker whose event loop sent no heartbeat for `timeout` seconds is stuck: kill it. */
   #killStaleWorkers(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const w of this.#workers.values()) {
       if (w.killAt > now) continue;
       w.stopReason = w.killAtReason;
@@ -184,9 +184,6 @@ export class Arbiter {
     }
     const { timeout, bootTimeout } = this.#config;
     if (this.#state !== 'running' || (timeout <= 0 && bootTimeout <= 0)) return;
-    // Liveness runs on the monotonic clock: a wall-clock step (NTP at a VM's start) must not look
-    // like silence or a boot that took too long.
-    const mono = performance.now();
     // Loading an app (compiling TypeScript on a busy machine) may take longer than a tight
     // --timeout allows a running worker's event loop to block: a worker has the longer of the two to boot.
     const bootLimit = bootTimeout > 0 ? Math.max(timeout, bootTimeout) : 0;
@@ -195,16 +192,16 @@ export class Arbiter {
       // has not booted in time, beating or not: an app whose loading waits forever (a top-level
       // await that never settles, an app thread blocked at import) leaves the loop free to beat.
       const overdue = w.isBooted()
-        ? timeout > 0 && w.silentFor(mono) >= timeout
-        : bootLimit > 0 && mono - w.spawnedAt >= bootLimit * 1000;
+        ? timeout > 0 && w.silentFor(now) >= timeout
+        : bootLimit > 0 && now - w.spawnedAt >= bootLimit * 1000;
       if (w.state === 'stopping' || !overdue) continue;
       if (w.timedOutAt === 0) {
-        w.timedOutAt = mono;
+        w.timedOutAt = now;
         this.#log.critical(`WORKER TIMEOUT (pid: ${w.pid})${w.isBooted() ? '' : ` while booting: the app did not finish loading in ${bootLimit} s`}`);
       }
       // Give its watchdog a moment to log the stuck code's stack, unless it already has.
-      const reported = w.stuckReportedAt >= mono - w.silentFor(mono) * 1000;
-      if (w.isBooted() && !reported && mono - w.timedOutAt < STUCK_REPORT_GRACE_MS) {
+      const reported = w.stuckReportedAt >= now - w.silentFor(now) * 1000;
+      if (w.isBooted() && !reported && now - w.timedOutAt < STUCK_REPORT_GRACE_MS) {
         this.#signals.wakeAfter(STUCK_REPORT_GRACE_MS);
         continue;
       }
@@ -226,7 +223,7 @@ export class Arbiter {
     const hung = [...this.#workers.values()].filter((w) => w.state === 'stopping' && !w.isBooted() && w.timedOutAt > 0);
     const missing = this.#target - live.length - hung.length;
     if (missing <= 0) return;
-    const wait = this.#backoff.delayMs(Date.now());
+    const wait = this.#backoff.delayMs(performance.now());
     if (wait > 0) return this.#signals.wakeAfter(wait);
     for (let i = 0; i < missing; i++) this.#spawnWorker();
   }
@@ -266,14 +263,14 @@ export class Arbiter {
       return;
     }
     if (msg.type !== 'corral:booted') return;
-    worker.bootedAt = Date.now();
+    worker.bootedAt = performance.now();
     if (worker.state === 'booting') worker.state = 'running';
     this.#rebalance();
     this.#sharePeers();
     this.#log.debug(`Worker (pid:${worker.pid}) booted: ${msg.app}`);
     if (!this.#ready && this.#state === 'running' && [...this.#workers.values()].filter((w) => w.isBooted()).length >= this.#target) {
       this.#ready = true;
-      this.#log.info(`Ready: ${this.#target} worker(s) serving ${msg.app} (started in ${Date.now() - this.#startedAt} ms)`);
+      this.#log.info(`Ready: ${this.#target} worker(s) serving ${msg.app} (started in ${Math.round(performance.now() - this.#startedAt)} ms)`);
     }
     if (this.#reloadSettled) return;
     // A reload retires an old worker as each new one boots (#manageWorkers): run the loop now.
@@ -336,7 +333,7 @@ export class Arbiter {
       // cannot boot while others serve: the code on disk no longer loads, or something it needs is
       // gone. Halting would take the serving workers down with it; keep them, and try again with the
       // crash backoff. At start (before Ready) a worker that cannot boot halts the master, as in Gunicorn.
-      const delay = this.#backoff.recordCrash(Date.now(), null);
+      const delay = this.#backoff.recordCrash(performance.now(), null);
       const serving = this.#serving().length;
       this.#log.error(`${died}: a new worker could not boot;` +
         ` the ${serving} running worker(s) keep serving; trying again${delay > 0 ? ` in ${(delay / 1000).toFixed(1)} s` : ''}`);
@@ -353,7 +350,7 @@ export class Arbiter {
     } else if (worker.stopReason) {
       // A worker killed for being stuck counts as a crash: one stuck at every boot must not respawn in a hot loop.
       const stuck = worker.timedOutAt > 0;
-      const delay = stuck && this.#state === 'running' ? this.#backoff.recordCrash(Date.now(), worker.bootedAt) : 0;
+      const delay = stuck && this.#state === 'running' ? this.#backoff.recordCrash(performance.now(), worker.bootedAt) : 0;
       const respawn = delay > 0 ? `; respawning in ${(delay / 1000).toFixed(1)} s (it keeps crashing)` : '';
       this.#log.error(`Worker (pid:${worker.pid}) ${how} ${worker.stopReason}${respawn}`);
     } else if (expected) {
@@ -361,7 +358,7 @@ export class Arbiter {
     } else {
       // Gunicorn's words: "was sent SIGKILL! Perhaps out of memory?"
       const hint = signal === null ? '' : signal === 'SIGKILL' ? '! Perhaps out of memory?' : '!';
-      const delay = this.#backoff.recordCrash(Date.now(), worker.bootedAt);
+      const delay = this.#backoff.recordCrash(performance.now(), worker.bootedAt);
       const respawn = delay > 0 ? ` (it keeps crashing: respawning in ${(delay / 1000).toFixed(1)} s)` : '';
       this.#log.error(`Worker (pid:${worker.pid}) ${how}${hint}${respawn}`);
     }
@@ -381,7 +378,7 @@ export class Arbiter {
     const serving = this.#serving().filter((w) => w.generation < worker.generation);
     if (serving.length === 0) return false;
     for (const w of this.#workers.values()) {
-      if (w.generation === worker.generation && !w.isBooted() && w.state !== 'stopping') w.stop('SIGTERM', Date.now() + QUICK_STOP_GRACE_MS, 'after the reload failed');
+      if (w.generation === worker.generation && !w.isBooted() && w.state !== 'stopping') w.stop('SIGTERM', performance.now() + QUICK_STOP_GRACE_MS, 'after the reload failed');
     }
     this.#reloadSettled = true;
     this.#abandoned.add(worker.generation);

@@ -56,7 +56,7 @@ export class Balancer<W extends Holding & { setBalanceLimit(limit: number | null
     this.#workers = workers;
   }
 
-  update(now = Date.now()): void {
+  update(now = performance.now()): void {
     const serving = this.#workers();
     const mayShed = now - this.#lastShedAt >= SETTLE_MS;
     const limits = balanceLimits(serving, this.#capacity, mayShed);

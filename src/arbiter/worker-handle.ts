@@ -21,7 +21,11 @@ export class WorkerHandle {
   readonly id: number;
   readonly child: ChildProcess;
   readonly pid: number;
-  /** When it was spawned, on the monotonic clock (performance.now(), as every liveness time here). */
+  /**
+   * When it was spawned. Every time the master keeps (here, in the arbiter, the balancer and the
+   * crash backoff) is performance.now(): a wall-clock step (NTP at a VM's start) must not look like
+   * silence, a boot that took too long, or a stop deadline that passed.
+   */
   readonly spawnedAt = performance.now();
   state: WorkerState = 'booting';
   bootedAt: number | null = null;
@@ -106,7 +110,7 @@ export class WorkerHandle {
   }
 
   /**
-   * Asks the worker to stop with `signal` and to be gone by `deadline` (ms since the epoch), when
+   * Asks the worker to stop with `signal` and to be gone by `deadline` (performance.now() ms), when
    * the master SIGKILLs it for `reason`. An earlier deadline already set is kept.
    */
   stop(signal: NodeJS.Signals, deadline: number, reason: string): void {
