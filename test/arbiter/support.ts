@@ -4,7 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Corral } from '../helpers/corral.ts';
+import { startCorral, type Corral } from '../helpers/corral.ts';
 
 /** The fixture request listener (see its header for the routes), relative to the repository root. */
 export const ROUTES_APP = 'test/fixtures/servers/routes.mjs';
@@ -205,6 +205,20 @@ export class RawConnection {
 
   destroy(): void {
     this.socket.destroy();
+  }
+}
+
+/** Runs `body` against corral serving the routes app with `args`, over one raw connection; cleans up after. */
+export async function withConnection(args: string[], body: (corral: Corral, conn: RawConnection) => Promise<void>): Promise<void> {
+  let corral: Corral | undefined;
+  let conn: RawConnection | undefined;
+  try {
+    corral = await startCorral([ROUTES_APP, ...args]);
+    conn = await RawConnection.open(portOf(corral.url));
+    await body(corral, conn);
+  } finally {
+    conn?.destroy();
+    await corral?.stop();
   }
 }
 

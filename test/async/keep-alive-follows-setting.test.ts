@@ -1,22 +1,7 @@
 // Idle keep-alive connections stay open for --keep-alive seconds (the worker's sweep closes them after); 0 closes after each response.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCorral, type Corral } from '../helpers/corral.ts';
-import { ROUTES_APP, RawConnection, portOf, within } from '../arbiter/support.ts';
-
-/** Runs `body` against corral serving the routes app with `args`, over one raw connection; cleans up after. */
-async function withConnection(args: string[], body: (corral: Corral, conn: RawConnection) => Promise<void>): Promise<void> {
-  let corral: Corral | undefined;
-  let conn: RawConnection | undefined;
-  try {
-    corral = await startCorral([ROUTES_APP, ...args]);
-    conn = await RawConnection.open(portOf(corral.url));
-    await body(corral, conn);
-  } finally {
-    conn?.destroy();
-    await corral?.stop();
-  }
-}
+import { withConnection, within } from '../arbiter/support.ts';
 
 describe('keep-alive', { concurrency: true }, () => {
   test('--keep-alive 1: an idle connection is closed by the server after about 1 s', () =>

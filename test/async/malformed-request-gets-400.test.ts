@@ -1,8 +1,7 @@
 // Bad bytes on the wire get their answer (400, 505, 501) and the close from the worker, which keeps serving.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCorral, type Corral } from '../helpers/corral.ts';
-import { ROUTES_APP, RawConnection, get, portOf, within } from '../arbiter/support.ts';
+import { get, withConnection, within } from '../arbiter/support.ts';
 
 // Each gets its answer and the close; the worker lives and serves the next request.
 const ONE_ANSWER: ReadonlyArray<readonly [string, string, number]> = [
@@ -13,13 +12,9 @@ const ONE_ANSWER: ReadonlyArray<readonly [string, string, number]> = [
 ];
 
 for (const [what, bytes, status] of ONE_ANSWER) {
-  test(`${what} gets ${status} and the close, and the same worker serves the next request`, async () => {
-    let corral: Corral | undefined;
-    let conn: RawConnection | undefined;
-    try {
-      corral = await startCorral([ROUTES_APP, '-w', '1']);
+  test(`${what} gets ${status} and the close, and the same worker serves the next request`, () =>
+    withConnection(['-w', '1'], async (corral, conn) => {
       const [worker] = corral.workerPids;
-      conn = await RawConnection.open(portOf(corral.url));
       conn.write(bytes);
       const reply = await conn.readResponse(3000);
       assert.equal(reply.status, status);
@@ -31,19 +26,11 @@ for (const [what, bytes, status] of ONE_ANSWER) {
       assert.equal(next.status, 200);
       assert.equal(next.body, String(worker), 'the same worker serves');
       assert.equal(corral.workerPids.length, 1, 'no worker was replaced');
-    } finally {
-      conn?.destroy();
-      await corral?.stop();
-    }
-  });
+    }));
 }
 
-test('bytes that are not HTTP arriving in many pieces behind a slow response: the response, then one 400, nothing piling up', async () => {
-  let corral: Corral | undefined;
-  let conn: RawConnection | undefined;
-  try {
-    corral = await startCorral([ROUTES_APP, '-w', '1']);
-    conn = await RawConnection.open(portOf(corral.url));
+test('bytes that are not HTTP arriving in many pieces behind a slow response: the response, then one 400, nothing piling up', () =>
+  withConnection(['-w', '1'], async (corral, conn) => {
     conn.write('GET /sleep?ms=800 HTTP/1.1\r\nHost: localhost\r\n\r\n');
     await corral.waitFor(/\[fixture\] \d+ sleeping 800 ms/, 5000);
     // Node's parser, once failed, reports every later chunk again.
@@ -58,8 +45,4 @@ test('bytes that are not HTTP arriving in many pieces behind a slow response: th
     await within(conn.closed, 3000, 'then the server closes the connection');
     assert.equal(conn.hasUnreadBytes, false, 'one 400, no more');
     assert.doesNotMatch(corral.output, /MaxListenersExceededWarning/);
-  } finally {
-    conn?.destroy();
-    await corral?.stop();
-  }
-});
+  }));
