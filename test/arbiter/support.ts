@@ -151,6 +151,25 @@ export class RawConnection {
     this.socket.write(data);
   }
 
+  /**
+   * Sends raw bytes and waits until the server has read them: its end of this TCP connection has
+   * nothing left in the kernel's receive queue (/proc/net/tcp). Linux, 127.0.0.1 only.
+   */
+  async writeAndWaitRead(data: string, timeoutMs = 5000): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.socket.write(data, (err) => (err ? reject(err) : resolve())));
+    const hex = (port: number) => `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+    const server = hex(this.socket.remotePort!);
+    const client = hex(this.socket.localPort!);
+    await waitUntil(() => {
+      for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        // sl local rem st tx_queue:rx_queue ...
+        if (f[1] === server && f[2] === client) return Number.parseInt(f[4]!.split(':')[1]!, 16) === 0;
+      }
+      throw new Error(`no TCP connection ${server} <- ${client} in /proc/net/tcp`);
+    }, timeoutMs, 'the server has read what was sent');
+  }
+
   /** Sends a GET on this connection and reads one response. */
   request(pathname = '/', timeoutMs = 5000, headers: Record<string, string> = {}): Promise<Reply> {
     const lines = [`GET ${pathname} HTTP/1.1`, 'Host: localhost', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];

@@ -50,8 +50,7 @@ describe('keep-alive', { concurrency: true }, () => {
   test('SIGTERM with a keep-alive connection whose next request stalled half-sent: closed after --keep-alive, not --graceful-timeout', () =>
     withConnection(['--keep-alive', '1', '--graceful-timeout', '30'], async (corral, conn) => {
       assert.equal((await conn.request('/')).status, 200);
-      conn.write('GET / HTTP/1.1\r\n'); // and nothing more
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await conn.writeAndWaitRead('GET / HTTP/1.1\r\n'); // and nothing more; the worker's parser has it
       const { code, tookMs } = await corral.signalAndWaitExit('SIGTERM', 15_000);
       assert.equal(code, 0, corral.output);
       assert.ok(tookMs < 10_000, `stopped in ${tookMs} ms`);
